@@ -1,0 +1,115 @@
+"""The fake agent served over HTTP: the model, the WSGI app and the server, as one object."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from pytest_consul_events.http.app import ConsulApp
+from pytest_consul_events.model.agent import Agent, AgentConfig
+from pytest_consul_events.server import HTTPServer
+
+if TYPE_CHECKING:
+    import consul
+
+
+class FakeConsulAgent(Agent):
+    """A fake Consul agent listening on ``host:port`` (127.0.0.1 and a free port by default).
+
+    Everything :class:`~pytest_consul_events.model.agent.Agent` offers (``fire``, ``events``,
+    ``register_service``, ``list_events``...) is here, plus the address. Use it as a context
+    manager, or call :meth:`start` and :meth:`stop`::
+
+        with FakeConsulAgent(node_name="web-1") as agent:
+            requests.put(f"{agent.url}/v1/event/fire/deploy")
+
+    The port is bound when the object is made, so a busy port raises ``OSError`` at once.
+    Keyword options are those of :class:`~pytest_consul_events.model.agent.AgentConfig`.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        super().__init__(AgentConfig.build(**options))
+        self.app = ConsulApp(self)
+        self.server = HTTPServer(self.app, host, port, on_stop=self.wake_all)
+
+    @property
+    def host(self) -> str:
+        """The address the server is bound to."""
+        return self.server.host
+
+    @property
+    def port(self) -> int:
+        """The port the server is bound to."""
+        return self.server.port
+
+    @property
+    def http_addr(self) -> str:
+        """``host:port``, the form of ``CONSUL_HTTP_ADDR``."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``, the base of every endpoint."""
+        return self.server.url
+
+    def start(self) -> FakeConsulAgent:
+        """Start serving; returns the agent.
+
+        Raises:
+            RuntimeError: it was started before.
+        """
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: blocked list queries are answered, connections closed, threads ended."""
+        self.server.stop()
+
+    def configure(self, **options: Any) -> None:
+        """Reset the agent to a fresh state with these options (the marker's keywords).
+
+        Raises:
+            TypeError, ValueError: an option is unknown or invalid.
+        """
+        self.reset(AgentConfig.build(**options))
+
+    def client(self, *, token: str | None = None, dc: str | None = None) -> consul.Consul:
+        """A py-consul ``consul.Consul`` bound to this agent over plain HTTP.
+
+        Unlike ``consul.Consul()`` alone, the environment cannot redirect it: ``CONSUL_HTTP_SSL``
+        and ``CONSUL_HTTP_TOKEN`` are ignored, and ``token`` is the only token it sends.
+        """
+        import consul
+
+        client = consul.Consul(host=self.host, port=self.port, scheme="http", verify=True, dc=dc)
+        client.token = token
+        return client
+
+    def aio_client(self, *, token: str | None = None, dc: str | None = None) -> Any:
+        """A py-consul ``consul.aio.Consul``; create it inside a running event loop.
+
+        Like :meth:`client`, it ignores ``CONSUL_HTTP_SSL`` and ``CONSUL_HTTP_TOKEN``.
+        """
+        import consul.aio
+
+        client = consul.aio.Consul(
+            host=self.host, port=self.port, scheme="http", verify=True, dc=dc
+        )
+        client.token = token
+        return client
+
+    def __enter__(self) -> FakeConsulAgent:
+        if not self.server.started:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<FakeConsulAgent {self.node_name!r} dc={self.datacenter!r} at {self.http_addr}>"

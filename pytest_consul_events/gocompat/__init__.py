@@ -1,0 +1,1 @@
+"""Reproductions of the Go standard library behaviours Consul's answers depend on."""

@@ -1,0 +1,111 @@
+"""The WSGI app: Consul's request pipeline in front of the endpoint handlers.
+
+For every request, in Consul's order (agent/http.go): the printable-path check of go-cleanhttp
+(400, empty body); Go's mux (clean-path and trailing-slash redirects, unknown paths to the index
+handler's 404); then the ``wrap`` layer: ``X-Consul-Default-ACL-Policy`` and gzip's ``Vary``, the
+query parsed by Go's rules (500, empty body, when it fails), ``OPTIONS`` answered with ``Allow``,
+other methods not in the endpoint's list refused with 405; then the handler, whose JSON may be
+pretty-printed (``?pretty`` or dev mode) and gzip-compressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import TYPE_CHECKING
+
+from pytest_consul_events import messages
+from pytest_consul_events.gocompat.query import QueryError, parse_query
+from pytest_consul_events.http import agent_endpoints, events, responses
+from pytest_consul_events.http.call import Call
+from pytest_consul_events.http.mux import Mux, Redirect, redirect_body
+from pytest_consul_events.http.responses import Reply
+from pytest_consul_events.model.agent import Agent
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+Handler = Callable[[Call, Agent], Reply]
+
+ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
+    # agent/http_register.go: pattern, allowed methods, handler
+    ("/v1/event/fire/", ("PUT",), events.fire),
+    ("/v1/event/list", ("GET",), events.list_events),
+    ("/v1/agent/self", ("GET",), agent_endpoints.agent_self),
+    ("/v1/agent/services", ("GET",), agent_endpoints.agent_services),
+    ("/v1/agent/service/register", ("PUT",), agent_endpoints.register_service),
+    ("/v1/agent/service/deregister/", ("PUT",), agent_endpoints.deregister_service),
+    ("/v1/status/leader", ("GET",), agent_endpoints.status_leader),
+    ("/v1/status/peers", ("GET",), agent_endpoints.status_peers),
+)
+
+
+def _is_printable(path: str) -> bool:
+    # Go decodes invalid UTF-8 as U+FFFD, which is printable; Python keeps it as surrogates.
+    return (
+        path.isprintable()
+        or path.encode("utf-8", "surrogateescape").decode("utf-8", "replace").isprintable()
+    )
+
+
+class ConsulApp:
+    """A WSGI app answering Consul's HTTP API for one agent.
+
+    JSON bodies are pretty-printed with ``?pretty`` or when the agent is in dev mode.
+    """
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self._mux: Mux[Handler] = Mux()
+        for pattern, methods, handler in ROUTES:
+            self._mux.add(pattern, methods, handler)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        reply = self.handle(environ)
+        headers = list(reply.headers)
+        if reply.content_type is not None:
+            headers.append(("Content-Type", reply.content_type))
+        headers.append(("Content-Length", str(len(reply.body))))
+        start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
+        return [reply.body]
+
+    def handle(self, environ: WSGIEnvironment) -> Reply:
+        """Answer one request; never raises for anything a client can send."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        raw_path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        path = raw_path.encode("latin-1").decode("utf-8", "surrogateescape")
+        if not _is_printable(path):
+            return responses.empty(400)
+        raw_query = environ.get("QUERY_STRING", "")
+        route = self._mux.match(path, raw_query)
+        if route is None:
+            body = messages.INVALID_URL_PATH if "/v1/" in path else messages.PAGE_NOT_FOUND
+            return responses.text(404, body)
+        if isinstance(route, Redirect):
+            body, content_type = redirect_body(route.location, method)
+            return Reply(301, body, content_type, [("Location", route.location)])
+
+        wrapped = [
+            (messages.HEADER_DEFAULT_ACL_POLICY, self.agent.default_acl_policy),
+            (messages.HEADER_VARY, messages.VARY_ACCEPT_ENCODING),
+        ]
+        try:
+            query = parse_query(raw_query)
+        except QueryError:
+            reply = responses.empty(500)
+        else:
+            if method == "OPTIONS":
+                reply = responses.empty(200)
+                reply.headers.append(("Allow", route.allow))
+            elif method not in route.methods:
+                reply = responses.text(405, messages.METHOD_NOT_ALLOWED.format(method=method))
+                reply.headers.append(("Allow", route.allow))
+            else:
+                call = Call(
+                    environ, method, path, query, self.agent.config.dev_mode or "pretty" in query
+                )
+                reply = responses.maybe_gzip(
+                    route.handler(call, self.agent), environ.get("HTTP_ACCEPT_ENCODING")
+                )
+        reply.headers[:0] = wrapped
+        return reply

@@ -1,0 +1,62 @@
+"""One HTTP request as the handlers see it: decoded path, Go-parsed query, token, body."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from pytest_consul_events.http.params import Query, parse_token
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+MAX_BODY_READ = 64 * 1024
+"""Bodies are read at most this far: anything larger fails serf's 512-byte limit anyway."""
+
+
+@dataclasses.dataclass
+class Call:
+    """A request routed to a handler. ``path`` is percent-decoded, as Go's ``URL.Path``."""
+
+    environ: WSGIEnvironment
+    method: str
+    path: str
+    query: Query
+    pretty: bool
+
+    def header(self, name: str) -> str | None:
+        """The first value of a request header (case-insensitive), or ``None``."""
+        key = "HTTP_" + name.upper().replace("-", "_")
+        if key == "HTTP_CONTENT_TYPE":
+            key = "CONTENT_TYPE"
+        return self.environ.get(key)
+
+    @property
+    def token(self) -> str:
+        """The request's ACL token by Consul's precedence, or ``""``."""
+        return parse_token(self.query, self.header("X-Consul-Token"), self.header("Authorization"))
+
+    @property
+    def content_length(self) -> int | None:
+        """The declared body length; ``None`` for a chunked body or none declared."""
+        if "chunked" in (self.environ.get("HTTP_TRANSFER_ENCODING") or "").lower():
+            return None
+        raw = self.environ.get("CONTENT_LENGTH")
+        if not raw:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            return None
+        return value if value >= 0 else None
+
+    def read_body(self) -> bytes | None:
+        """The body when ``Content-Length`` is above 0 (Consul reads no other), else ``None``.
+
+        At most :data:`MAX_BODY_READ` + 1 bytes are read; the server discards the rest.
+        """
+        length = self.content_length
+        if not length:
+            return None
+        stream = self.environ["wsgi.input"]
+        return bytes(stream.read(min(length, MAX_BODY_READ + 1)))

@@ -1,0 +1,374 @@
+"""One Consul agent's user-event behaviour: fire, receive, store, list and block.
+
+Mirrors agent/user_event.go (validation, ingest filters, the ring buffer), the agent side of
+agent/event_endpoint.go (the list index and blocking), and, for the firing path, the server's
+``Internal.EventFire`` (datacenter, ACL ``event:write``, serf size limit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pytest_consul_events import messages
+from pytest_consul_events.errors import (
+    MissingNameError,
+    NoPathToDatacenterError,
+    PermissionDeniedError,
+    ServiceError,
+)
+from pytest_consul_events.model.event import (
+    REMOTE_EXEC_NAME,
+    USER_EVENT_VERSION,
+    UserEvent,
+    id_to_index,
+    new_event_id,
+)
+from pytest_consul_events.model.filters import compile_filters
+from pytest_consul_events.model.ringbuffer import DEFAULT_EVENT_BUFFER_SIZE, RingBuffer
+from pytest_consul_events.model.serf import Receipt, SerfEvents, SerfUserEvent
+from pytest_consul_events.model.services import Service, coerce_service, coerce_services
+
+MAX_QUERY_TIME = 600.0
+"""``maxQueryTime`` in agent/agent.go: the default and the cap of a blocking list, in seconds."""
+
+EMPTY_LIST_INDEX = 1
+"""The index of an empty list, so that watchers never see 0 (agent/event_endpoint.go)."""
+
+DEFAULT_NODE_NAME = "node1"
+DEFAULT_DATACENTER = "dc1"
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentConfig:
+    """How an agent is set up; every field can be given to the ``consul_agent`` marker.
+
+    ``seed`` fixes the event IDs (and so the list indexes) an agent produces; ``None`` draws one.
+    ``dev_mode`` pretty-prints every JSON answer, as ``consul agent -dev`` does.
+    """
+
+    node_name: str = DEFAULT_NODE_NAME
+    datacenter: str = DEFAULT_DATACENTER
+    services: tuple[Service, ...] = ()
+    buffer_size: int = DEFAULT_EVENT_BUFFER_SIZE
+    seed: int | None = None
+    dev_mode: bool = False
+
+    @classmethod
+    def build(cls, **options: Any) -> AgentConfig:
+        """Validate keyword options eagerly and return a config.
+
+        Raises:
+            TypeError: an unknown option, or a value of the wrong type.
+            ValueError: a value out of range (an empty node name, a buffer of no slots).
+        """
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(
+                f"unknown agent option(s): {', '.join(unknown)}; known: {sorted(known)}"
+            )
+        if "services" in options:
+            options["services"] = tuple(coerce_services(options["services"]))
+        config = cls(**options)
+        for name in ("node_name", "datacenter"):
+            value = getattr(config, name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+        if not isinstance(config.buffer_size, int) or config.buffer_size < 1:
+            raise ValueError(f"buffer_size must be a positive integer, not {config.buffer_size!r}")
+        if config.seed is not None and not isinstance(config.seed, int):
+            raise TypeError(f"seed must be an integer or None, not {config.seed!r}")
+        return config
+
+
+@dataclasses.dataclass(frozen=True)
+class EventListing:
+    """The answer to a list: the events, the ``X-Consul-Index`` and whether ACLs hid some."""
+
+    events: list[UserEvent]
+    index: int
+    filtered_by_acls: bool = False
+
+
+class Agent:
+    """A single Consul agent (server role, like ``consul agent -dev``) and its user events.
+
+    Thread-safe: HTTP handler threads and the test call it concurrently. Every stored event
+    wakes the blocked list queries, which then look again.
+    """
+
+    def __init__(self, config: AgentConfig | None = None, **options: Any) -> None:
+        if config is not None and options:
+            raise TypeError("pass either a config or keyword options, not both")
+        self._cond = threading.Condition(threading.RLock())
+        self._generation = 0
+        self._blocked = 0
+        self._configure(config if config is not None else AgentConfig.build(**options))
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def _configure(self, config: AgentConfig) -> None:
+        self.config = config
+        self.seed = (
+            config.seed if config.seed is not None else random.SystemRandom().getrandbits(32)
+        )
+        self._rng = random.Random(self.seed)
+        self.node_id = new_event_id(self._rng)
+        self._buffer: RingBuffer[UserEvent] = RingBuffer(config.buffer_size)
+        self._serf = SerfEvents()
+        self._services: dict[str, Service] = {s.id: s for s in config.services}
+        self._fired: list[UserEvent] = []
+
+    def reset(self, config: AgentConfig | None = None) -> None:
+        """Forget every event, service and fire, restart the clock, and apply ``config``.
+
+        Blocked list queries are answered at once with the emptied state.
+        """
+        with self._cond:
+            self._configure(config if config is not None else self.config)
+            self._generation += 1
+            self._cond.notify_all()
+
+    def wake_all(self) -> None:
+        """Answer every blocked list query now, with the current state (used on shutdown)."""
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    @property
+    def node_name(self) -> str:
+        """The agent's node name, which node filters are matched against."""
+        return self.config.node_name
+
+    @property
+    def datacenter(self) -> str:
+        """The agent's datacenter."""
+        return self.config.datacenter
+
+    @property
+    def default_acl_policy(self) -> str:
+        """The value of ``X-Consul-Default-ACL-Policy``: ``allow`` unless ACLs say otherwise."""
+        return "allow"
+
+    @property
+    def blocked_queries(self) -> int:
+        """How many list queries are blocked right now."""
+        with self._cond:
+            return self._blocked
+
+    # -- services ------------------------------------------------------------------------------
+
+    @property
+    def services(self) -> dict[str, Service]:
+        """The local services by ID."""
+        with self._cond:
+            return dict(self._services)
+
+    def register_service(
+        self,
+        name: str,
+        *,
+        service_id: str | None = None,
+        tags: Iterable[str] = (),
+        port: int = 0,
+        address: str = "",
+        meta: Mapping[str, str] | None = None,
+    ) -> Service:
+        """Add a local service, or replace the one with the same ID; the ID defaults to the name.
+
+        Raises:
+            ServiceError: the name is empty (``Missing service name``).
+        """
+        if not name:
+            raise ServiceError(messages.MISSING_SERVICE_NAME, 400)
+        service = coerce_service(
+            Service(
+                name=name,
+                id=service_id or "",
+                tags=tuple(tags),
+                port=port,
+                address=address,
+                meta=dict(meta or {}),
+            )
+        )
+        return self.add_service(service)
+
+    def add_service(self, service: Service) -> Service:
+        """Store ``service`` under its ID, replacing any earlier one."""
+        with self._cond:
+            self._services[service.id] = service
+        return service
+
+    def deregister_service(self, service_id: str) -> None:
+        """Remove a local service by ID.
+
+        Raises:
+            ServiceError: no service has this ID (Consul answers 404).
+        """
+        with self._cond:
+            if service_id not in self._services:
+                raise ServiceError(messages.UNKNOWN_SERVICE_ID.format(service_id=service_id), 404)
+            del self._services[service_id]
+
+    # -- firing --------------------------------------------------------------------------------
+
+    def fire(
+        self,
+        name: str,
+        payload: bytes | str | None = None,
+        *,
+        node: str | None = None,
+        service: str | None = None,
+        tag: str | None = None,
+        dc: str | None = None,
+        token: str | None = None,
+    ) -> UserEvent:
+        """Fire a user event as ``PUT /v1/event/fire/<name>`` does, with the same checks in order.
+
+        Returns the event as Consul answers it (``ltime`` 0). An empty payload is the same as
+        none, as over HTTP. The event reaches this agent's own buffer only if its filters admit
+        this agent; the fire succeeds either way.
+
+        Raises:
+            MissingNameError: ``name`` is empty.
+            InvalidFilterError: a filter is rejected (tag without service, bad Go regexp).
+            NoPathToDatacenterError: ``dc`` names a datacenter this agent does not know.
+            PermissionDeniedError: the token may not write this event.
+            EventTooLargeError: serf's size limit refused the event.
+        """
+        if not name:
+            raise MissingNameError()
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        compile_filters(node or "", service or "", tag or "")
+        with self._cond:
+            event = UserEvent(
+                id=new_event_id(self._rng),
+                name=name,
+                payload=payload or None,
+                node_filter=node or "",
+                service_filter=service or "",
+                tag_filter=tag or "",
+                version=USER_EVENT_VERSION,
+            )
+            if dc and dc != self.config.datacenter:
+                raise NoPathToDatacenterError()
+            self._authorize_write(name, token or "")
+            message = self._serf.prepare(event)
+            self._fired.append(dataclasses.replace(event, ltime=message.ltime))
+            self.deliver(message)
+        return event
+
+    def _authorize_write(self, name: str, token: str) -> None:
+        """Check ``event:write``; ACLs are not enabled on this agent, so everything is allowed."""
+        del name, token
+
+    def _may_read(self, token: str) -> Any:
+        return None
+
+    # -- receiving -----------------------------------------------------------------------------
+
+    def deliver(self, message: SerfUserEvent) -> Receipt | None:
+        """Hand a gossiped event to this agent, as serf and then Consul's agent process it.
+
+        Returns serf's verdict, or ``None`` when serf accepted the event but this agent's
+        filters (or the ``_rexec`` rule) kept it out of the buffer.
+        """
+        with self._cond:
+            receipt = self._serf.receive(message)
+            if receipt is not Receipt.ACCEPTED:
+                return receipt
+            event = dataclasses.replace(message.event, ltime=message.ltime)
+            filters = compile_filters(event.node_filter, event.service_filter, event.tag_filter)
+            if not filters.admits(self.config.node_name, self._services.values()):
+                return None
+            if event.name == REMOTE_EXEC_NAME:
+                return None
+            self._buffer.append(event)
+            self._cond.notify_all()
+            return receipt
+
+    # -- listing -------------------------------------------------------------------------------
+
+    @property
+    def events(self) -> list[UserEvent]:
+        """The events this agent holds, oldest first (at most ``buffer_size``)."""
+        with self._cond:
+            return self._buffer.snapshot()
+
+    @property
+    def fired(self) -> list[UserEvent]:
+        """Every event fired through this agent, in order, with the Lamport time serf gave it.
+
+        Unlike :attr:`events`, this includes events whose filters kept them out of this
+        agent's own buffer, and is not limited to the buffer size.
+        """
+        with self._cond:
+            return list(self._fired)
+
+    def list_events(
+        self,
+        name: str = "",
+        *,
+        token: str = "",
+        index: int = 0,
+        wait: float = 0.0,
+    ) -> EventListing:
+        """List events as ``GET /v1/event/list`` does, blocking like Consul when asked to.
+
+        With ``index`` 0 the answer is immediate. Otherwise, while the list's index equals
+        ``index`` exactly, the call waits for a new event, up to ``wait`` seconds (0 means the
+        10-minute default, more is capped at 10 minutes, a negative wait has no limit). Any other
+        index, larger or smaller, answers at once: the index is not monotonic.
+
+        Raises:
+            ACLNotFoundError: ACLs are on and the token is unknown.
+            RootACLError: the token is one of the reserved root names.
+        """
+        authz = self._may_read(token)
+        deadline: float | None = None
+        if index:
+            if wait == 0 or wait > MAX_QUERY_TIME:
+                wait = MAX_QUERY_TIME
+            if wait > 0:
+                deadline = time.monotonic() + wait
+        with self._cond:
+            generation = self._generation
+            while True:
+                listing = self._listing(name, token, authz)
+                if not index or listing.index != index or self._generation != generation:
+                    return listing
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return listing
+                self._blocked += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._blocked -= 1
+
+    def _listing(self, name: str, token: str, authz: Any) -> EventListing:
+        events = self._buffer.snapshot()
+        if name:
+            events = [event for event in events if event.name == name]
+        removed = False
+        if authz is not None:
+            kept = [event for event in events if authz.event_read(event.name)]
+            removed = len(kept) != len(events)
+            events = kept
+        index = id_to_index(events[-1].id) if events else EMPTY_LIST_INDEX
+        return EventListing(events, index or EMPTY_LIST_INDEX, removed and bool(token))
+
+
+__all__ = [
+    "MAX_QUERY_TIME",
+    "Agent",
+    "AgentConfig",
+    "EventListing",
+    "PermissionDeniedError",
+]

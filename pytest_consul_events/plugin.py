@@ -1,0 +1,108 @@
+"""The pytest plugin: fixtures, the ``consul_agent`` marker and the ``consul_env`` fixture.
+
+Loaded in every pytest run of every project that installs the package, so it imports nothing
+heavy: the fake agent, its server and py-consul are imported the first time a fixture runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import consul
+
+    from pytest_consul_events.fake import FakeConsulAgent
+
+MARKER = "consul_agent"
+
+CONSUL_ENV_CLEARED = (
+    "CONSUL_HTTP_TOKEN",
+    "CONSUL_HTTP_TOKEN_FILE",
+    "CONSUL_HTTP_AUTH",
+    "CONSUL_HTTP_SSL",
+    "CONSUL_HTTP_SSL_VERIFY",
+    "CONSUL_CACERT",
+    "CONSUL_CAPATH",
+    "CONSUL_CLIENT_CERT",
+    "CONSUL_CLIENT_KEY",
+    "CONSUL_TLS_SERVER_NAME",
+    "CONSUL_GRPC_ADDR",
+    "CONSUL_NAMESPACE",
+    "CONSUL_PARTITION",
+)
+"""Variables ``consul_env`` removes, so that nothing points a client at a real cluster."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**options): configure the fake agent of the consul_agent fixture for this test "
+        "(node_name, datacenter, services, buffer_size, seed, dev_mode).",
+    )
+
+
+@pytest.fixture(scope="session")
+def consul_agent_server() -> Iterator[FakeConsulAgent]:
+    """Session scope: the one fake agent server of this session (or xdist worker).
+
+    Prefer ``consul_agent``, which clears it before each test.
+    """
+    from pytest_consul_events.fake import FakeConsulAgent
+
+    agent = FakeConsulAgent().start()
+    try:
+        yield agent
+    finally:
+        agent.stop()
+
+
+@pytest.fixture
+def consul_agent(
+    request: pytest.FixtureRequest, consul_agent_server: FakeConsulAgent
+) -> FakeConsulAgent:
+    """Function scope: the fake agent, cleared and configured for this test.
+
+    Returns a :class:`~pytest_consul_events.fake.FakeConsulAgent` served on 127.0.0.1 at a
+    free port. Before the test every event, service and fire is forgotten, the Lamport clock
+    restarts, and the options of ``@pytest.mark.consul_agent(...)`` apply (closest marker wins).
+    """
+    options: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(MARKER))):
+        if marker.args:
+            raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only")
+        options.update(marker.kwargs)
+    consul_agent_server.server.close_idle_connections()
+    consul_agent_server.configure(**options)
+    return consul_agent_server
+
+
+@pytest.fixture
+def consul_client(consul_agent: FakeConsulAgent) -> Iterator[consul.Consul]:
+    """Function scope: a py-consul ``consul.Consul`` bound to ``consul_agent``, closed afterwards.
+
+    It sends no token and ignores ``CONSUL_HTTP_*`` variables.
+    """
+    client = consul_agent.client()
+    try:
+        yield client
+    finally:
+        client.http.session.close()
+
+
+@pytest.fixture
+def consul_env(consul_agent: FakeConsulAgent, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Function scope: points ``CONSUL_HTTP_ADDR`` at ``consul_agent`` and clears the rest.
+
+    Every variable of :data:`CONSUL_ENV_CLEARED` (tokens, TLS settings) is removed for the
+    test, so code that builds its own client from the environment reaches the fake and only
+    the fake. Returns the variables that were set.
+    """
+    for name in CONSUL_ENV_CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    values = {"CONSUL_HTTP_ADDR": consul_agent.http_addr}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
