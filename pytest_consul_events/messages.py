@@ -44,21 +44,29 @@ INVALID_WAIT_TIME = "Invalid wait time"
 INVALID_INDEX = "Invalid index"
 # agent/http.go: MethodNotAllowedError
 METHOD_NOT_ALLOWED = "method {method} not allowed"
-# agent/http.go: Index, for unknown paths under /v1/ (a newline follows)
+# agent/http.go: Index, for unknown paths containing /v1/ and for others (Fprintln adds "\n")
 INVALID_URL_PATH = "Invalid URL path: not a recognized HTTP API endpoint\n"
+INVALID_URL_PATH_NO_V1 = (
+    "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n"
+)
+# agent/http.go: Index for "/" when the agent serves no UI
+UI_DISABLED = (
+    "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration"
+    " and restart."
+)
 # agent/http.go: handleErr for an HTTPError without a reason
 UNEXPECTED_ERROR = "An unexpected error occurred"
-# Go net/http: NotFound for unknown paths outside /v1/
-PAGE_NOT_FOUND = "404 page not found\n"
 
 # agent/agent_endpoint.go: AgentRegisterService / AgentDeregisterService
 REQUEST_DECODE_FAILED = "Request decode failed: {error}"
 MISSING_SERVICE_NAME = "Missing service name"
 INVALID_SERVICE_ADDRESS = "Invalid service address"
+# agent/acl.go: vetServiceUpdateWithAuthorizer (404; the ID is formatted with Go's %q)
 UNKNOWN_SERVICE_ID = (
-    'Unknown service ID "{service_id}". Ensure that the service ID is passed, not the service name.'
+    "Unknown service ID {service_id}. Ensure that the service ID is passed, not the service name."
 )
-MISSING_SERVICE_ID = "Missing service ID"
+# lib/json.go DecodeJSON with DisallowUnknownFields
+UNKNOWN_FIELD = 'json: unknown field "{field}"'
 
 # Header names and values (Go canonicalises header keys on the wire).
 HEADER_INDEX = "X-Consul-Index"

@@ -20,6 +20,7 @@ import email.utils
 import io
 import selectors
 import socket
+import string as _string
 import sys
 import threading
 import time
@@ -40,12 +41,19 @@ _BAD_REQUEST_HEADERS = b"\r\nContent-Type: text/plain; charset=utf-8\r\nConnecti
 
 
 class _BadRequest(Exception):
-    """A request Go's server refuses before any handler runs; ``status`` is its status line."""
+    """A request Go's server refuses before any handler runs.
 
-    def __init__(self, status: str = "400 Bad Request", detail: str = "") -> None:
+    Go writes these raw: ``HTTP/1.1 <status>``, a plain-text content type, ``Connection: close``
+    and a body repeating the status, or ``<status>: <reason>`` for the errors Go explains.
+    """
+
+    def __init__(self, status: str = "400 Bad Request", body: str | None = None) -> None:
         super().__init__(status)
         self.status = status
-        self.detail = detail
+        self.body = status if body is None else body
+
+    def response(self) -> bytes:
+        return b"HTTP/1.1 " + self.status.encode() + _BAD_REQUEST_HEADERS + self.body.encode()
 
 
 class _Body(io.RawIOBase):
@@ -304,8 +312,7 @@ class HTTPServer:
             try:
                 request = _read_head(line, rfile)
             except _BadRequest as exc:
-                body = exc.status.encode() + (f": {exc.detail}".encode() if exc.detail else b"")
-                sock.sendall(b"HTTP/1.1 " + exc.status.encode() + _BAD_REQUEST_HEADERS + body)
+                sock.sendall(exc.response())
                 return False
             return self._respond(sock, rfile, request, address)
         finally:
@@ -345,13 +352,14 @@ class HTTPServer:
             keep_alive = False
         if keep_alive and not body.drain(MAX_POST_HANDLER_READ):
             keep_alive = False
-        head = [f"HTTP/1.1 {status_line}\r\n"]
+        head = [f"{request.version} {status_line}\r\n"]
         head.extend(f"{name}: {value}\r\n" for name, value in response_headers)
         head.append(f"Date: {_http_date()}\r\n")
-        if not keep_alive:
+        if request.version == "HTTP/1.0":
+            if keep_alive:
+                head.append("Connection: keep-alive\r\n")
+        elif not keep_alive:
             head.append("Connection: close\r\n")
-        elif request.version == "HTTP/1.0":
-            head.append("Connection: keep-alive\r\n")
         head.append("\r\n")
         out = "".join(head).encode("latin-1")
         sock.sendall(out if request.method == "HEAD" else out + payload)
@@ -444,16 +452,43 @@ class _Head:
         return environ
 
 
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + _string.ascii_letters + _string.digits)
+
+
+def _explained(reason: str, code: str = "400 Bad Request") -> _BadRequest:
+    """One of the errors Go reports with its reason in the status line and the body."""
+    return _BadRequest(f"{code}: {reason}")
+
+
+_HOST_CHARS = frozenset(
+    _string.ascii_letters + _string.digits + "!$&'()*+,;=:[]%@-._~"
+)  # httpguts.ValidHostHeader: the bytes a Host header may contain
+
+
+def _parse_version(version: str) -> tuple[int, int]:
+    """Go's ``ParseHTTPVersion``: ``HTTP/X.Y`` with one digit each.
+
+    Raises:
+        _BadRequest: malformed, or a major version other than 1 (505).
+    """
+    if (
+        len(version) != 8
+        or not version.startswith("HTTP/")
+        or version[6] != "."
+        or not (version[5].isdigit() and version[7].isdigit() and version[5:8:2].isascii())
+    ):
+        raise _BadRequest()
+    major, minor = int(version[5]), int(version[7])
+    if major != 1:
+        raise _explained("unsupported protocol version", "505 HTTP Version Not Supported")
+    return major, minor
 
 
 def _read_head(line: bytes, rfile: Any) -> _Head:
     """Parse a request line and its headers as Go's ``http.ReadRequest`` accepts them.
 
     Raises:
-        _BadRequest: the request is malformed, too large, or of an unsupported version.
+        _BadRequest: with the exact answer Go's server gives for the malformed request.
     """
     total = len(line)
     if total > MAX_HEADER_BYTES + 4096:
@@ -462,15 +497,11 @@ def _read_head(line: bytes, rfile: Any) -> _Head:
     text = line.decode("latin-1").rstrip("\r\n")
     method, sep1, rest = text.partition(" ")
     target, sep2, version = rest.partition(" ")
-    if not (sep1 and sep2):
-        raise _BadRequest(detail="malformed HTTP request " + _quote(text))
-    if not version.startswith("HTTP/") or version not in ("HTTP/1.0", "HTTP/1.1"):
-        if version.startswith("HTTP/") and version[5:6].isdigit() and version[5:6] != "1":
-            raise _BadRequest("505 HTTP Version Not Supported", "unsupported protocol version")
-        raise _BadRequest(detail="malformed HTTP version " + _quote(version))
-    if not method or not set(method) <= _TOKEN_CHARS:
-        raise _BadRequest(detail="invalid method " + _quote(method))
-    head.method, head.target, head.version = method, target, version
+    if not (sep1 and sep2) or not method or not set(method) <= _TOKEN_CHARS:
+        raise _BadRequest()
+    _, minor = _parse_version(version)
+    head.method, head.target = method, target
+    head.version = "HTTP/1.0" if minor == 0 else "HTTP/1.1"
 
     while True:
         raw = rfile.readline(MAX_HEADER_BYTES + 4096 + 1)
@@ -479,18 +510,25 @@ def _read_head(line: bytes, rfile: Any) -> _Head:
             raise _BadRequest("431 Request Header Fields Too Large")
         if raw in (b"\r\n", b"\n"):
             break
-        if not raw:
-            raise _BadRequest(detail="malformed HTTP request")
+        if not raw or raw[:1] in (b" ", b"\t"):
+            raise _BadRequest()
         header = raw.decode("latin-1").rstrip("\r\n")
         name, colon, value = header.partition(":")
-        if not colon or not name or not set(name) <= _TOKEN_CHARS:
-            raise _BadRequest(detail="malformed MIME header line: " + header)
+        if not colon:
+            raise _BadRequest()
+        if not name or not set(name) <= _TOKEN_CHARS:
+            raise _explained("invalid header name")
         value = value.strip(" \t")
         head.raw_headers.append((name, value))
         head.headers.setdefault(name.lower(), value)
 
-    if version == "HTTP/1.1" and "host" not in head.headers:
-        raise _BadRequest(detail="missing required Host header")
+    hosts = [v for n, v in head.raw_headers if n.lower() == "host"]
+    if len(hosts) > 1:
+        raise _BadRequest()
+    if head.version == "HTTP/1.1" and not hosts:
+        raise _explained("missing required Host header")
+    if hosts and not set(hosts[0]) <= _HOST_CHARS:
+        raise _explained("malformed Host header")
     _frame_body(head)
     _split_target(head)
     return head
@@ -501,21 +539,19 @@ def _frame_body(head: _Head) -> None:
     lengths = [v.strip() for n, v in head.raw_headers if n.lower() == "content-length"]
     if encodings:
         if len(encodings) > 1 or encodings[0].lower() != "chunked":
-            raise _BadRequest("501 Not Implemented", "unsupported transfer encoding")
+            raise _BadRequest("501 Not Implemented", "Unsupported transfer encoding")
         head.chunked = True
         return
     if lengths:
-        if len(set(lengths)) > 1:
-            raise _BadRequest(detail="http: message cannot contain multiple Content-Length headers")
         value = lengths[0]
-        if not value.isdigit() or not value.isascii():
-            raise _BadRequest(detail="bad Content-Length " + _quote(value))
+        if len(set(lengths)) > 1 or not value.isdigit() or not value.isascii():
+            raise _BadRequest()
         head.content_length = int(value)
 
 
 def _split_target(head: _Head) -> None:
     target = head.target
-    if target == "*" and head.method == "OPTIONS":
+    if target == "*":
         head.path = "*"
         return
     if "://" in target and not target.startswith("/"):
@@ -523,14 +559,10 @@ def _split_target(head: _Head) -> None:
         slash = after_scheme.find("/")
         target = after_scheme[slash:] if slash >= 0 else "/"
     if not target.startswith("/"):
-        raise _BadRequest(detail="invalid URI " + _quote(head.target))
+        raise _BadRequest()
     raw_path, _, head.query = target.partition("?")
     try:
         decoded = unescape_path(raw_path)
     except QueryError:
-        raise _BadRequest(detail="invalid URI " + _quote(head.target)) from None
+        raise _BadRequest() from None
     head.path = decoded.encode("utf-8", "surrogateescape").decode("latin-1")
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

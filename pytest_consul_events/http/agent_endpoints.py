@@ -3,11 +3,12 @@ agent/status_endpoint.go): who the agent is, its local services, and the leader.
 
 from __future__ import annotations
 
-import json
+import ipaddress
 from typing import Any
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import ServiceError
+from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_first_value, json_type_name
 from pytest_consul_events.http import responses
 from pytest_consul_events.http.call import Call
 from pytest_consul_events.http.responses import Reply
@@ -18,12 +19,72 @@ CONSUL_VERSION = "1.20.1"
 """The Consul version the fake reports in ``/v1/agent/self``."""
 SERVER_RPC_PORT = 8300
 SERF_LAN_PORT = 8301
+GRPC_PORT = 8502
 DEREGISTER_PREFIX = "/v1/agent/service/deregister/"
+
+# agent/structs/service_definition.go: the fields a registration may carry (matched
+# case-insensitively), plus the two snake_case aliases; anything else is an unknown field.
+_SERVICE_FIELDS = {
+    name.lower(): name
+    for name in (
+        "Kind", "ID", "Name", "Tags", "Address", "TaggedAddresses", "Meta", "Port", "SocketPath",
+        "Check", "Checks", "Weights", "Token", "EnableTagOverride", "Locality", "Proxy", "Connect",
+        "enable_tag_override", "tagged_addresses",
+    )
+}  # fmt: skip
+# The anonymous struct Consul decodes into, as Go prints its type in an UnmarshalTypeError.
+_SERVICE_DEFINITION_TYPE = (
+    'struct { EnableTagOverrideSnake bool "json:\\"enable_tag_override\\""; '
+    'TaggedAddressesSnake map[string]structs.ServiceAddress "json:\\"tagged_addresses\\""; '
+    "*structs.Alias }"
+)
+
+
+def _rpc_address(call: Call) -> str:
+    return f"{call.environ.get('SERVER_NAME', '127.0.0.1')}:{SERVER_RPC_PORT}"
+
+
+def _member(call: Call, agent: Agent) -> dict[str, Any]:
+    """The agent's serf LAN member, as ``serf.Member`` encodes (tags sorted, as a Go map)."""
+    tags = {
+        "acls": "0",
+        "bootstrap": "1",
+        "build": f"{CONSUL_VERSION}:",
+        "dc": agent.datacenter,
+        "ft_fs": "1",
+        "ft_si": "1",
+        "grpc_port": str(GRPC_PORT),
+        "id": agent.node_id,
+        "port": str(SERVER_RPC_PORT),
+        "raft_vsn": "3",
+        "role": "consul",
+        "segment": "",
+        "vsn": "2",
+        "vsn_max": "3",
+        "vsn_min": "2",
+        "wan_join_port": "8302",
+    }
+    return {
+        "Name": agent.node_name,
+        "Addr": call.environ.get("SERVER_NAME", "127.0.0.1"),
+        "Port": SERF_LAN_PORT,
+        "Tags": tags,
+        "Status": 1,
+        "ProtocolMin": 1,
+        "ProtocolMax": 5,
+        "ProtocolCur": 2,
+        "DelegateMin": 2,
+        "DelegateMax": 5,
+        "DelegateCur": 4,
+    }
 
 
 def agent_self(call: Call, agent: Agent) -> Reply:
-    """``GET /v1/agent/self``: the agent's configuration and serf member, as a dev server has."""
-    host = call.environ.get("SERVER_NAME", "127.0.0.1")
+    """``GET /v1/agent/self``: configuration, coordinate, member, stats, meta and xDS.
+
+    The keys and their order are Consul's; ``DebugConfig`` holds only a few of the 200-odd
+    settings a real agent lists. ``Stats.consul.leader_addr`` equals ``/v1/status/leader``.
+    """
     body = {
         "Config": {
             "Datacenter": agent.datacenter,
@@ -35,115 +96,180 @@ def agent_self(call: Call, agent: Agent) -> Reply:
             "Version": CONSUL_VERSION,
             "BuildDate": "1970-01-01T00:00:01Z",
         },
-        "DebugConfig": {},
-        "Coord": None,
-        "Member": {
-            "Name": agent.node_name,
-            "Addr": host,
-            "Port": SERF_LAN_PORT,
-            "Tags": {
-                "dc": agent.datacenter,
-                "id": agent.node_id,
-                "role": "consul",
-                "port": str(SERVER_RPC_PORT),
-                "build": CONSUL_VERSION + ":",
-                "vsn": "2",
-                "vsn_min": "2",
-                "vsn_max": "3",
-                "bootstrap": "1",
-            },
-            "Status": 1,
-            "ProtocolMin": 1,
-            "ProtocolMax": 5,
-            "ProtocolCur": 2,
-            "DelegateMin": 2,
-            "DelegateMax": 5,
-            "DelegateCur": 4,
+        "DebugConfig": {
+            "Datacenter": agent.datacenter,
+            "DevMode": agent.config.dev_mode,
+            "NodeName": agent.node_name,
+            "ServerMode": True,
         },
-        "Stats": {},
+        "Coord": {"Vec": [0, 0, 0, 0, 0, 0, 0, 0], "Error": 1.5, "Adjustment": 0, "Height": 1e-05},
+        "Member": _member(call, agent),
+        "Stats": {
+            "agent": {
+                "check_monitors": "0",
+                "check_ttls": "0",
+                "checks": "0",
+                "services": str(len(agent.services)),
+            },
+            "build": {
+                "prerelease": "",
+                "revision": "",
+                "version": CONSUL_VERSION,
+                "version_metadata": "",
+            },
+            "consul": {
+                "acl": "disabled",
+                "bootstrap": "false",
+                "known_datacenters": "1",
+                "leader": "true",
+                "leader_addr": _rpc_address(call),
+                "server": "true",
+            },
+        },
         "Meta": {"consul-network-segment": "", "consul-version": CONSUL_VERSION},
+        "xDS": {
+            "SupportedProxies": {"envoy": ["1.31.2", "1.30.6", "1.29.9", "1.28.7"]},
+            "Port": GRPC_PORT,
+            "Ports": {"Plaintext": GRPC_PORT, "TLS": -1},
+        },
     }
     return responses.json_reply(body, pretty=call.pretty)
 
 
+def agent_members(call: Call, agent: Agent) -> Reply:
+    """``GET /v1/agent/members``: the LAN members this agent knows, here only itself."""
+    return responses.json_reply([_member(call, agent)], pretty=call.pretty)
+
+
+def _tagged_addresses(service: Service) -> dict[str, dict[str, Any]] | None:
+    """Consul adds ``lan_``/``wan_`` addresses for an IP address (agent.go addServiceInternal)."""
+    try:
+        ip = ipaddress.ip_address(service.address)
+    except ValueError:
+        return None
+    suffix = "ipv4" if ip.version == 4 else "ipv6"
+    entry = {"Address": service.address, "Port": service.port}
+    return {f"lan_{suffix}": dict(entry), f"wan_{suffix}": dict(entry)}
+
+
 def _service_json(service: Service, datacenter: str) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "ID": service.id,
         "Service": service.name,
         "Tags": list(service.tags),
         "Meta": dict(service.meta),
         "Port": service.port,
         "Address": service.address,
-        "Weights": {"Passing": 1, "Warning": 1},
-        "EnableTagOverride": service.enable_tag_override,
-        "Datacenter": datacenter,
     }
+    tagged = _tagged_addresses(service)
+    if tagged:
+        body["TaggedAddresses"] = tagged
+    body["Weights"] = {"Passing": 1, "Warning": 1}
+    body["EnableTagOverride"] = service.enable_tag_override
+    body["Datacenter"] = datacenter
+    return body
 
 
 def agent_services(call: Call, agent: Agent) -> Reply:
-    """``GET /v1/agent/services``: the local services keyed by ID."""
+    """``GET /v1/agent/services``: the local services keyed (and sorted) by ID."""
     body = {sid: _service_json(s, agent.datacenter) for sid, s in sorted(agent.services.items())}
     return responses.json_reply(body, pretty=call.pretty)
 
 
-def _field(document: dict[str, Any], *names: str) -> Any:
-    """A field of a JSON object matched as Go's decoder does: exact name first, then any case."""
-    for name in names:
-        if name in document:
-            return document[name]
-    lowered = {name.lower() for name in names}
-    for key, value in document.items():
-        if key.lower() in lowered:
-            return value
-    return None
+class _DecodeError(Exception):
+    pass
+
+
+def _typed(document: dict[str, Any], field: str, kind: type, go_type: str) -> Any:
+    """A field's value if its JSON kind fits the Go type, else Go's UnmarshalTypeError text."""
+    value = document.get(field)
+    if value is None:
+        return None
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is int and isinstance(value, float) and value.is_integer():
+        ok = True
+    if kind is int and ok and not -(2**63) <= value < 2**63:
+        ok = False
+    if not ok:
+        shown = json_type_name(value)
+        if kind is int and isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = f"number {value}"
+        raise _DecodeError(
+            f"json: cannot unmarshal {shown} into Go struct field .{field} of type {go_type}"
+        )
+    return value
+
+
+def _service_document(raw: bytes) -> dict[str, Any]:
+    """The registration body's fields under their canonical names.
+
+    Raises:
+        _DecodeError: with Go's text for a syntax error, a non-object, or an unknown field.
+    """
+    try:
+        value = decode_first_value(raw)
+    except GoJSONError as exc:
+        raise _DecodeError(str(exc)) from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _DecodeError(
+            f"json: cannot unmarshal {json_type_name(value)} into Go value of type "
+            f"{_SERVICE_DEFINITION_TYPE}"
+        )
+    document: dict[str, Any] = {}
+    for key, item in value.items():
+        canonical = _SERVICE_FIELDS.get(key.lower())
+        if canonical is None:
+            raise _DecodeError(messages.UNKNOWN_FIELD.format(field=key))
+        document[canonical] = item
+    return document
 
 
 def register_service(call: Call, agent: Agent) -> Reply:
-    """``PUT /v1/agent/service/register``: add or replace a local service; 200 with no body."""
-    raw = call.read_body() or b""
+    """``PUT /v1/agent/service/register``: add or replace a local service; 200 with no body.
+
+    Checks are accepted and ignored: the fake keeps no health checks.
+    """
     try:
-        document = json.loads(raw) if raw else {}
-    except ValueError as exc:
-        return responses.text(400, messages.REQUEST_DECODE_FAILED.format(error=exc))
-    if not isinstance(document, dict):
-        return responses.text(
-            400,
-            messages.REQUEST_DECODE_FAILED.format(
-                error="json: cannot unmarshal array into Go value of type structs.ServiceDefinition"
-            ),
+        document = _service_document(call.read_body() or b"")
+        name = _typed(document, "Name", str, "string") or ""
+        service_id = _typed(document, "ID", str, "string") or ""
+        address = _typed(document, "Address", str, "string") or ""
+        port = int(_typed(document, "Port", int, "int") or 0)
+        tags = _typed(document, "Tags", list, "[]string") or []
+        meta = _typed(document, "Meta", dict, "map[string]string") or {}
+        override = _typed(document, "EnableTagOverride", bool, "bool") or bool(
+            _typed(document, "enable_tag_override", bool, "bool")
         )
-    name = _field(document, "Name") or ""
+        if not all(isinstance(tag, str) for tag in tags):
+            raise _DecodeError(
+                "json: cannot unmarshal number into Go struct field .Tags of type string"
+            )
+        if not all(isinstance(v, str) for v in meta.values()):
+            raise _DecodeError(
+                "json: cannot unmarshal number into Go struct field .Meta of type string"
+            )
+    except _DecodeError as exc:
+        return responses.text(400, messages.REQUEST_DECODE_FAILED.format(error=exc))
     if not name:
         return responses.text(400, messages.MISSING_SERVICE_NAME)
-    address = _field(document, "Address") or ""
     if address in ("0.0.0.0", "::", "[::]"):
         return responses.text(400, messages.INVALID_SERVICE_ADDRESS)
-    try:
-        agent.add_service(
-            Service(
-                name=str(name),
-                id=str(_field(document, "ID") or ""),
-                tags=tuple(str(t) for t in (_field(document, "Tags") or ())),
-                port=int(_field(document, "Port") or 0),
-                address=str(address),
-                meta={str(k): str(v) for k, v in (_field(document, "Meta") or {}).items()},
-                enable_tag_override=bool(
-                    _field(document, "EnableTagOverride", "enable_tag_override") or False
-                ),
-            )
-        )
-    except ServiceError as exc:
-        return responses.text(exc.status, exc.message)
+    agent.add_service(
+        Service(name=name, id=service_id, tags=tuple(tags), port=port, address=address,
+                meta=meta, enable_tag_override=bool(override))
+    )  # fmt: skip
     return responses.empty(200)
 
 
 def deregister_service(call: Call, agent: Agent) -> Reply:
-    """``PUT /v1/agent/service/deregister/<id>``: remove a local service; 200 with no body."""
-    service_id = call.path[len(DEREGISTER_PREFIX) :]
-    if not service_id:
-        return responses.text(400, messages.MISSING_SERVICE_ID)
+    """``PUT /v1/agent/service/deregister/<id>``: remove a local service; 200 with no body.
+
+    An unknown (or empty) ID is 404 ``Unknown service ID "<id>". Ensure that ...``.
+    """
     try:
-        agent.deregister_service(service_id)
+        agent.deregister_service(call.path[len(DEREGISTER_PREFIX) :])
     except ServiceError as exc:
         return responses.text(exc.status, exc.message)
     return responses.empty(200)
@@ -151,11 +277,9 @@ def deregister_service(call: Call, agent: Agent) -> Reply:
 
 def status_leader(call: Call, agent: Agent) -> Reply:
     """``GET /v1/status/leader``: the server's RPC address as a JSON string."""
-    host = call.environ.get("SERVER_NAME", "127.0.0.1")
-    return responses.json_reply(f"{host}:{SERVER_RPC_PORT}", pretty=call.pretty)
+    return responses.json_reply(_rpc_address(call), pretty=call.pretty)
 
 
 def status_peers(call: Call, agent: Agent) -> Reply:
     """``GET /v1/status/peers``: the raft peers, this single server."""
-    host = call.environ.get("SERVER_NAME", "127.0.0.1")
-    return responses.json_reply([f"{host}:{SERVER_RPC_PORT}"], pretty=call.pretty)
+    return responses.json_reply([_rpc_address(call)], pretty=call.pretty)

@@ -32,6 +32,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
     ("/v1/event/fire/", ("PUT",), events.fire),
     ("/v1/event/list", ("GET",), events.list_events),
     ("/v1/agent/self", ("GET",), agent_endpoints.agent_self),
+    ("/v1/agent/members", ("GET",), agent_endpoints.agent_members),
     ("/v1/agent/services", ("GET",), agent_endpoints.agent_services),
     ("/v1/agent/service/register", ("PUT",), agent_endpoints.register_service),
     ("/v1/agent/service/deregister/", ("PUT",), agent_endpoints.deregister_service),
@@ -69,6 +70,15 @@ class ConsulApp:
         start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
         return [reply.body]
 
+    @staticmethod
+    def _index(path: str) -> Reply:
+        """Consul's ``Index`` handler, outside the wrapper: no Consul headers at all."""
+        if path == "/":
+            return responses.text(200, messages.UI_DISABLED)
+        if "/v1/" in path:
+            return responses.text(404, messages.INVALID_URL_PATH)
+        return responses.text(404, messages.INVALID_URL_PATH_NO_V1)
+
     def handle(self, environ: WSGIEnvironment) -> Reply:
         """Answer one request; never raises for anything a client can send."""
         method = environ.get("REQUEST_METHOD", "GET")
@@ -79,8 +89,7 @@ class ConsulApp:
         raw_query = environ.get("QUERY_STRING", "")
         route = self._mux.match(path, raw_query)
         if route is None:
-            body = messages.INVALID_URL_PATH if "/v1/" in path else messages.PAGE_NOT_FOUND
-            return responses.text(404, body)
+            return self._index(path)
         if isinstance(route, Redirect):
             body, content_type = redirect_body(route.location, method)
             return Reply(301, body, content_type, [("Location", route.location)])

@@ -21,6 +21,7 @@ from pytest_consul_events.errors import (
     PermissionDeniedError,
     ServiceError,
 )
+from pytest_consul_events.gocompat.strconv import go_quote
 from pytest_consul_events.model.event import (
     REMOTE_EXEC_NAME,
     USER_EVENT_VERSION,
@@ -212,7 +213,9 @@ class Agent:
         """
         with self._cond:
             if service_id not in self._services:
-                raise ServiceError(messages.UNKNOWN_SERVICE_ID.format(service_id=service_id), 404)
+                raise ServiceError(
+                    messages.UNKNOWN_SERVICE_ID.format(service_id=go_quote(service_id)), 404
+                )
             del self._services[service_id]
 
     # -- firing --------------------------------------------------------------------------------
