@@ -62,12 +62,13 @@ def consul_agent_server() -> Iterator[FakeConsulAgent]:
 @pytest.fixture
 def consul_agent(
     request: pytest.FixtureRequest, consul_agent_server: FakeConsulAgent
-) -> FakeConsulAgent:
+) -> Iterator[FakeConsulAgent]:
     """Function scope: the fake agent, cleared and configured for this test.
 
-    Returns a :class:`~pytest_consul_events.fake.FakeConsulAgent` served on 127.0.0.1 at a
+    Yields a :class:`~pytest_consul_events.fake.FakeConsulAgent` served on 127.0.0.1 at a
     free port. Before the test every event, service and fire is forgotten, the Lamport clock
     restarts, and the options of ``@pytest.mark.consul_agent(...)`` apply (closest marker wins).
+    After the test, blocked list queries are answered at once, so no long poll outlives it.
     """
     options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers(MARKER))):
@@ -76,7 +77,10 @@ def consul_agent(
         options.update(marker.kwargs)
     consul_agent_server.server.close_idle_connections()
     consul_agent_server.configure(**options)
-    return consul_agent_server
+    try:
+        yield consul_agent_server
+    finally:
+        consul_agent_server.release_blocked()
 
 
 @pytest.fixture

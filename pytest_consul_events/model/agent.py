@@ -106,9 +106,12 @@ class Agent:
     def __init__(self, config: AgentConfig | None = None, **options: Any) -> None:
         if config is not None and options:
             raise TypeError("pass either a config or keyword options, not both")
-        self._cond = threading.Condition(threading.RLock())
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)
+        self._blocked_changed = threading.Condition(lock)
         self._generation = 0
         self._blocked = 0
+        self._releasing = False
         self._configure(config if config is not None else AgentConfig.build(**options))
 
     # -- configuration -------------------------------------------------------------------------
@@ -132,6 +135,7 @@ class Agent:
         """
         with self._cond:
             self._configure(config if config is not None else self.config)
+            self._releasing = False
             self._generation += 1
             self._cond.notify_all()
 
@@ -140,6 +144,29 @@ class Agent:
         with self._cond:
             self._generation += 1
             self._cond.notify_all()
+
+    def release_blocked(self) -> None:
+        """Answer blocked list queries now, and every later one at once, until the next reset.
+
+        The ``consul_agent`` fixture calls this after each test, so a long poll the test left
+        behind (even one still on its way to the server) ends instead of outliving the test.
+        """
+        with self._cond:
+            self._releasing = True
+            self._generation += 1
+            self._cond.notify_all()
+
+    def wait_for_blocked(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Wait until at least ``count`` list queries are blocked on this agent.
+
+        Raises:
+            TimeoutError: fewer were blocked when ``timeout`` seconds had passed.
+        """
+        with self._blocked_changed:
+            if not self._blocked_changed.wait_for(lambda: self._blocked >= count, timeout):
+                raise TimeoutError(
+                    f"{self._blocked} list queries blocked after {timeout}s, expected {count}"
+                )
 
     @property
     def node_name(self) -> str:
@@ -344,12 +371,18 @@ class Agent:
             generation = self._generation
             while True:
                 listing = self._listing(name, token, authz)
-                if not index or listing.index != index or self._generation != generation:
+                if (
+                    not index
+                    or listing.index != index
+                    or self._generation != generation
+                    or self._releasing
+                ):
                     return listing
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return listing
                 self._blocked += 1
+                self._blocked_changed.notify_all()
                 try:
                     self._cond.wait(remaining)
                 finally:
