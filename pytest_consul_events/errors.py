@@ -37,7 +37,11 @@ class NoPathToDatacenterError(ConsulError):
 
 
 class PermissionDeniedError(ConsulError):
-    """The token lacks the permission; ``detail`` is Consul's long form (HTTP 403)."""
+    """The token lacks the permission (HTTP 403).
+
+    ``message`` is ``Permission denied``, what the event endpoints answer; ``detail`` is the
+    long form other endpoints answer with (``Permission denied: token with AccessorID ...``).
+    """
 
     def __init__(self, detail: str = messages.PERMISSION_DENIED) -> None:
         super().__init__(messages.PERMISSION_DENIED)
@@ -45,10 +49,14 @@ class PermissionDeniedError(ConsulError):
 
 
 class ACLNotFoundError(ConsulError):
-    """The token's secret is unknown while ACLs are enabled."""
+    """The token's secret is unknown while ACLs are enabled.
 
-    def __init__(self) -> None:
-        super().__init__(messages.ACL_NOT_FOUND)
+    The text is ``ACL not found``, or Consul's longer variant before the ACL system was
+    bootstrapped; both contain ``ACL not found``, which is what Consul's HTTP layer looks for.
+    """
+
+    def __init__(self, message: str = messages.ACL_NOT_FOUND) -> None:
+        super().__init__(message)
 
 
 class RootACLError(ConsulError):
@@ -56,6 +64,18 @@ class RootACLError(ConsulError):
 
     def __init__(self) -> None:
         super().__init__(messages.ROOT_ACL)
+
+
+class RulesParseError(ConsulError):
+    """ACL rules that HCL or JSON cannot parse (``Failed to parse ACL rules: ...``)."""
+
+
+class InvalidPolicyError(ConsulError):
+    """ACL rules with an access level their resource does not allow (``Invalid event policy``)."""
+
+
+class ACLStoreError(ConsulError):
+    """A policy or token operation Consul refuses (duplicate name, bad ID, built-in policy)."""
 
 
 class EventTooLargeError(ConsulError):
