@@ -30,7 +30,7 @@ class FakeConsulAgent(Agent):
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
         super().__init__(AgentConfig.build(**options))
         self.app = ConsulApp(self)
-        self.server = HTTPServer(self.app, host, port, on_stop=self.wake_all)
+        self.server = HTTPServer(self.app, host, port, on_stop=self.release_blocked)
 
     @property
     def host(self) -> str:

@@ -191,10 +191,12 @@ class HTTPServer:
         self._accept_thread.start()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop accepting, close every connection and wait for handler threads to end.
+    def stop(self, timeout: float = 5.0, *, grace: float = 0.2) -> None:
+        """Stop accepting, answer what is in flight, close every connection, end the threads.
 
-        Blocked handlers are woken through ``on_stop``. Safe to call more than once.
+        Blocked handlers are woken through ``on_stop`` and their answers sent; idle
+        connections are closed at once, busy ones after ``grace`` seconds. Returns once every
+        connection thread has ended, or after ``timeout``. Safe to call more than once.
         """
         if self._stopping:
             return
@@ -204,20 +206,22 @@ class HTTPServer:
         if self._accept_thread is not None:
             self._accept_thread.join(timeout)
         self._listener.close()
-        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        deadline, grace_end = now + timeout, now + grace
         while True:
+            if self._on_stop is not None:
+                self._on_stop()
             with self._lock:
                 pending = list(self._connections.items())
             if not pending:
                 break
+            now = time.monotonic()
             for connection, _ in pending:
-                _shutdown(connection.sock)
-            if self._on_stop is not None:
-                self._on_stop()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+                if not connection.busy or now >= grace_end:
+                    _shutdown(connection.sock)
+            if now >= deadline:
                 break
-            pending[0][1].join(min(remaining, 0.05))
+            pending[0][1].join(min(deadline - now, 0.01))
         self._wake_r.close()
         self._wake_w.close()
 

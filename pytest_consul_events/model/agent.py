@@ -29,7 +29,7 @@ from pytest_consul_events.model.event import (
     id_to_index,
     new_event_id,
 )
-from pytest_consul_events.model.filters import compile_filters
+from pytest_consul_events.model.filters import compile_filters, received_filters
 from pytest_consul_events.model.ringbuffer import DEFAULT_EVENT_BUFFER_SIZE, RingBuffer
 from pytest_consul_events.model.serf import Receipt, SerfEvents, SerfUserEvent
 from pytest_consul_events.model.services import Service, coerce_service, coerce_services
@@ -78,13 +78,23 @@ class AgentConfig:
         config = cls(**options)
         for name in ("node_name", "datacenter"):
             value = getattr(config, name)
-            if not isinstance(value, str) or not value:
-                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
-        if not isinstance(config.buffer_size, int) or config.buffer_size < 1:
-            raise ValueError(f"buffer_size must be a positive integer, not {config.buffer_size!r}")
-        if config.seed is not None and not isinstance(config.seed, int):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a string, not {value!r}")
+            if not value:
+                raise ValueError(f"{name} must not be empty")
+        if not _is_int(config.buffer_size):
+            raise TypeError(f"buffer_size must be an integer, not {config.buffer_size!r}")
+        if config.buffer_size < 1:
+            raise ValueError(f"buffer_size must be at least 1, not {config.buffer_size}")
+        if config.seed is not None and not _is_int(config.seed):
             raise TypeError(f"seed must be an integer or None, not {config.seed!r}")
+        if not isinstance(config.dev_mode, bool):
+            raise TypeError(f"dev_mode must be True or False, not {config.dev_mode!r}")
         return config
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -314,8 +324,10 @@ class Agent:
             if receipt is not Receipt.ACCEPTED:
                 return receipt
             event = dataclasses.replace(message.event, ltime=message.ltime)
-            filters = compile_filters(event.node_filter, event.service_filter, event.tag_filter)
-            if not filters.admits(self.config.node_name, self._services.values()):
+            filters = received_filters(event.node_filter, event.service_filter, event.tag_filter)
+            if filters is None or not filters.admits(
+                self.config.node_name, self._services.values()
+            ):
                 return None
             if event.name == REMOTE_EXEC_NAME:
                 return None

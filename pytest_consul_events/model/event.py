@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 
 USER_EVENT_VERSION = 1
 """``userEventMaxVersion`` in agent/user_event.go: every event is fired with this version."""
@@ -45,6 +46,9 @@ def new_event_id(rng: random.Random) -> str:
     return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
+_EVENT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def id_to_index(event_id: str) -> int:
     """Fold an event ID into the list index exactly as Consul's ``uuidToUint64`` does.
 
@@ -54,7 +58,7 @@ def id_to_index(event_id: str) -> int:
     Raises:
         ValueError: ``event_id`` is not in the 8-4-4-4-12 hex form.
     """
-    if len(event_id) != 36:
+    if _EVENT_ID.fullmatch(event_id) is None:
         raise ValueError(f"not an event ID: {event_id!r}")
     lower = int(event_id[0:8] + event_id[9:13] + event_id[14:18], 16)
     upper = int(event_id[19:23] + event_id[24:36], 16)

@@ -66,6 +66,20 @@ def compile_filters(node: str = "", service: str = "", tag: str = "") -> EventFi
     )
 
 
+def received_filters(node: str, service: str, tag: str) -> EventFilters | None:
+    """The filters of an event received through gossip, as ``shouldProcessUserEvent`` reads them.
+
+    A tag filter without a service filter is ignored; a pattern that does not compile means
+    the event is dropped, which this signals by returning ``None`` (Consul logs it).
+    """
+    if not service:
+        tag = ""
+    try:
+        return compile_filters(node, service, tag)
+    except InvalidFilterError:
+        return None
+
+
 def _compile(pattern: str, template: str) -> regexp.GoRegexp | None:
     if not pattern:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from dataclasses import replace
 
 from pytest_consul_events.model.event import UserEvent
 from pytest_consul_events.model.lamport import LamportClock
@@ -84,12 +85,14 @@ class SerfEvents:
         now = self.clock.time()
         if now > self._window and message.ltime < now - self._window:
             return Receipt.TOO_OLD
+        # Serf compares the encoded event, which never carries the LTime.
+        event = message.event if not message.event.ltime else replace(message.event, ltime=0)
         slot = message.ltime % self._window
         seen = self._seen.get(slot)
         if seen is not None and seen[0] == message.ltime:
-            if message.event in seen[1]:
+            if event in seen[1]:
                 return Receipt.DUPLICATE
-            seen[1].append(message.event)
+            seen[1].append(event)
         else:
-            self._seen[slot] = (message.ltime, [message.event])
+            self._seen[slot] = (message.ltime, [event])
         return Receipt.ACCEPTED
