@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import io
+import re
 import selectors
 import socket
 import string as _string
@@ -456,7 +457,9 @@ class _Head:
         return environ
 
 
-_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + _string.ascii_letters + _string.digits)
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An RFC 7230 token: what a method and a header name may be made of."""
+_FRAMING_HEADERS = frozenset(("host", "transfer-encoding", "content-length"))
 
 
 def _explained(reason: str, code: str = "400 Bad Request") -> _BadRequest:
@@ -501,12 +504,13 @@ def _read_head(line: bytes, rfile: Any) -> _Head:
     text = line.decode("latin-1").rstrip("\r\n")
     method, sep1, rest = text.partition(" ")
     target, sep2, version = rest.partition(" ")
-    if not (sep1 and sep2) or not method or not set(method) <= _TOKEN_CHARS:
+    if not (sep1 and sep2) or _TOKEN.fullmatch(method) is None:
         raise _BadRequest()
     _, minor = _parse_version(version)
     head.method, head.target = method, target
     head.version = "HTTP/1.0" if minor == 0 else "HTTP/1.1"
 
+    framing: dict[str, list[str]] = {}
     while True:
         raw = rfile.readline(MAX_HEADER_BYTES + 4096 + 1)
         total += len(raw)
@@ -520,27 +524,28 @@ def _read_head(line: bytes, rfile: Any) -> _Head:
         name, colon, value = header.partition(":")
         if not colon:
             raise _BadRequest()
-        if not name or not set(name) <= _TOKEN_CHARS:
+        if _TOKEN.fullmatch(name) is None:
             raise _explained("invalid header name")
         value = value.strip(" \t")
+        lowered = name.lower()
         head.raw_headers.append((name, value))
-        head.headers.setdefault(name.lower(), value)
+        head.headers.setdefault(lowered, value)
+        if lowered in _FRAMING_HEADERS:
+            framing.setdefault(lowered, []).append(value)
 
-    hosts = [v for n, v in head.raw_headers if n.lower() == "host"]
+    hosts = framing.get("host", [])
     if len(hosts) > 1:
         raise _BadRequest()
     if head.version == "HTTP/1.1" and not hosts:
         raise _explained("missing required Host header")
     if hosts and not set(hosts[0]) <= _HOST_CHARS:
         raise _explained("malformed Host header")
-    _frame_body(head)
+    _frame_body(head, framing.get("transfer-encoding"), framing.get("content-length"))
     _split_target(head)
     return head
 
 
-def _frame_body(head: _Head) -> None:
-    encodings = [v for n, v in head.raw_headers if n.lower() == "transfer-encoding"]
-    lengths = [v.strip() for n, v in head.raw_headers if n.lower() == "content-length"]
+def _frame_body(head: _Head, encodings: list[str] | None, lengths: list[str] | None) -> None:
     if encodings:
         if len(encodings) > 1 or encodings[0].lower() != "chunked":
             raise _BadRequest("501 Not Implemented", "Unsupported transfer encoding")
