@@ -168,28 +168,28 @@ def test_consul_env_points_clients_built_from_the_environment_at_the_fake(
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
-def test_blocked_query_from_a_previous_test_is_answered_at_reset(
+def test_blocked_query_left_by_a_test_is_answered_when_it_ends(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(
         """
-        import threading, time
+        import threading
 
         state = {}
 
         def test_leaves_a_blocked_query(consul_agent, consul_client):
             index, _ = consul_client.event.list()
             client = consul_agent.client()
-            thread = threading.Thread(
-                target=lambda: state.setdefault("answer", client.event.list(index=index, wait="30s"))
-            )
+
+            def poll():
+                state["answer"] = client.event.list(index=index, wait="30s")
+
+            thread = threading.Thread(target=poll)
             thread.start()
-            deadline = time.monotonic() + 5
-            while consul_agent.blocked_queries != 1:
-                assert time.monotonic() < deadline
+            consul_agent.wait_for_blocked(1, timeout=5)
             state["thread"] = thread
 
-        def test_next_test_answers_it(consul_agent):
+        def test_next_test_finds_it_answered(consul_agent):
             state["thread"].join(5)
             assert not state["thread"].is_alive()
             assert state["answer"] == ("1", [])
