@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -92,9 +93,12 @@ class FakeConsulAgent(Agent):
         """
         import consul.aio
 
-        client = consul.aio.Consul(
-            host=self.host, port=self.port, scheme="http", verify=True, dc=dc
-        )
+        with warnings.catch_warnings():
+            # py-consul hands aiohttp arguments that recent aiohttp versions deprecate.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            client = consul.aio.Consul(
+                host=self.host, port=self.port, scheme="http", verify=True, dc=dc
+            )
         client.token = token
         return client
 

@@ -24,12 +24,6 @@ RPC_ERROR_PREFIX = "rpc error making call: "
 PERMISSION_DENIED = "Permission denied"
 ACL_NOT_FOUND = "ACL not found"
 ROOT_ACL = "Cannot resolve root ACL"
-# acl/errors.go: PermissionDeniedError.Error() for a resource with a segment
-PERMISSION_DENIED_DETAIL = (
-    "Permission denied: token with AccessorID '{accessor}' lacks permission '{resource}:{access}'"
-    ' on "{segment}"'
-)
-ANONYMOUS_DETAIL = "anonymous token"
 
 # agent/consul/server_ce.go: LANSendUserEvent wraps serf's error
 BROADCAST_ERROR = "error broadcasting event: {error}"
@@ -78,3 +72,65 @@ VARY_ACCEPT_ENCODING = "Accept-Encoding"
 CONTENT_TYPE_JSON = "application/json"
 # What Go's http.DetectContentType answers for the plain-text bodies Consul writes.
 CONTENT_TYPE_TEXT = "text/plain; charset=utf-8"
+
+# ACL system (with PERMISSION_DENIED, ACL_NOT_FOUND and ROOT_ACL above)
+# agent/consul/acl_server.go serverACLResolverBackend.ResolveIdentityFromToken: an unknown
+# secret before the ACL system was bootstrapped (wraps ACL_NOT_FOUND with %w)
+ACL_NOT_BOOTSTRAPPED = (
+    "ACL system must be bootstrapped before making any requests that require authorization: {error}"
+)
+# acl/errors.go PermissionDeniedError.Error() for a named resource. The accessor form is in
+# acl/errors_test.go (both old and modern); the anonymous form is from the modern errors_test.go
+# (unnamed variant) plus agent logs quoting the named variant: the exact source was not read.
+PERMISSION_DENIED_DETAIL = (
+    "Permission denied: token with AccessorID '{accessor}' lacks permission '{resource}:{access}'"
+    ' on "{name}"'
+)
+PERMISSION_DENIED_ANONYMOUS_DETAIL = (
+    "Permission denied: anonymous token lacks permission '{resource}:{access}' on \"{name}\"."
+    " The anonymous token is used implicitly when a request does not specify a token."
+)
+# acl/policy_ce.go decodeRules
+FAILED_TO_PARSE_RULES = "Failed to parse ACL rules: {error}"
+# acl/policy.go PolicyRules.Validate ({resource} is the HCL block name, {rule} Go's %#v)
+INVALID_RULE_POLICY = "Invalid {resource} policy: {rule}"
+INVALID_RULE_INTENTIONS = "Invalid {resource} intentions policy: {rule}"
+# acl/policy.go AccessLevelFromString ({level} is Go's %q)
+INVALID_ACCESS_LEVEL = "{level} is not a valid access level"
+# agent/consul/acl_endpoint.go ACL.PolicySet / ACL.PolicyDelete
+POLICY_NO_NAME = "Invalid Policy: no Name is set"
+POLICY_INVALID_NAME = (
+    "Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"
+)
+POLICY_NAME_EXISTS = "Invalid Policy: A Policy with Name {name} already exists"  # %q
+# the modern test TestACLEndpoint_PolicyDelete_CannotDeleteBuiltinPolicies formats the name in
+POLICY_DELETE_BUILTIN = "Delete operation not permitted on the builtin {name} policy"
+# agent/consul/auth/token_writer.go (Create, Update, validateTokenID, normalizePolicyLinks)
+TOKEN_ACCESSOR_INVALID = "Invalid Token: AccessorID - {reason}"
+TOKEN_SECRET_INVALID = "Invalid Token: SecretID - {reason}"
+TOKEN_ACCESSOR_IN_USE = "Invalid Token: AccessorID is already in use"
+TOKEN_SECRET_IN_USE = "Invalid Token: SecretID is already in use"
+UUID_RESERVED = 'UUIDs with the prefix "00000000-0000-0000-0000-0000000000" are reserved'
+UUID_NOT_VALID = "not a valid UUID"
+NO_SUCH_POLICY_ID = "No such ACL policy with ID {id}"  # %q
+NO_SUCH_POLICY_NAME = "No such ACL policy with name {name}"  # %q
+TOKEN_UPDATE_BAD_ACCESSOR = "AccessorID is not a valid UUID"
+TOKEN_NOT_FOUND = "Cannot find token {accessor}"  # %q
+# agent/consul/acl_endpoint.go ACL.TokenDelete
+TOKEN_DELETE_BAD_ACCESSOR = "Accessor ID is missing or an invalid UUID"
+TOKEN_DELETE_ANONYMOUS = "Delete operation not permitted on the anonymous token"
+# acl/acl.go and agent/consul/acl.go: the anonymous token
+ANONYMOUS_TOKEN_SECRET = "anonymous"
+ANONYMOUS_TOKEN_ACCESSOR_ID = "00000000-0000-0000-0000-000000000002"
+# agent/consul/leader.go insertAnonymousToken / initializeManagementToken
+ANONYMOUS_TOKEN_DESCRIPTION = "Anonymous Token"
+INITIAL_MANAGEMENT_TOKEN_DESCRIPTION = "Initial Management Token"
+# agent/structs/acl.go: the built-in policies (their rules are in model/acl.py)
+GLOBAL_MANAGEMENT_POLICY_ID = "00000000-0000-0000-0000-000000000001"
+GLOBAL_MANAGEMENT_POLICY_NAME = "global-management"
+GLOBAL_MANAGEMENT_POLICY_DESCRIPTION = "Builtin Policy that grants unlimited access"
+GLOBAL_READ_ONLY_POLICY_ID = "00000000-0000-0000-0000-000000000002"
+GLOBAL_READ_ONLY_POLICY_NAME = "builtin/global-read-only"
+GLOBAL_READ_ONLY_POLICY_DESCRIPTION = (
+    "Builtin Policy that grants unlimited read-only access to all components"
+)

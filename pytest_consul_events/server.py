@@ -535,7 +535,7 @@ def _read_head(line: bytes, rfile: Any) -> _Head:
 
     hosts = framing.get("host", [])
     if len(hosts) > 1:
-        raise _BadRequest()
+        raise _explained("too many Host headers")
     if head.version == "HTTP/1.1" and not hosts:
         raise _explained("missing required Host header")
     if hosts and not set(hosts[0]) <= _HOST_CHARS:

@@ -73,3 +73,36 @@ def unescape_path(raw: str) -> str:
         QueryError: a malformed escape.
     """
     return _unescape(raw, plus_is_space=False)
+
+
+_PATH_SAFE = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~$&+,/:;=@"
+)
+_ENCODED_PATH_OK = _PATH_SAFE | frozenset("!'()*[]%")
+
+
+def escape_path(path: str) -> str:
+    """Percent-encode a decoded path as Go's ``url.URL{Path: p}.String()`` does.
+
+    Unreserved characters and ``$&+,/:;=@`` stay; everything else, ``%`` and ``?`` included,
+    becomes ``%XX`` of its UTF-8 bytes (undecodable bytes, kept as surrogates, as themselves).
+    """
+    if all(ch in _PATH_SAFE for ch in path):
+        return path
+    out = []
+    for byte in path.encode("utf-8", "surrogateescape"):
+        ch = chr(byte)
+        out.append(ch if ch in _PATH_SAFE else f"%{byte:02X}")
+    return "".join(out)
+
+
+def escaped_path(raw_path: str, decoded: str) -> str:
+    """Go's ``URL.EscapedPath``: the path as sent when that is a valid encoding of it, else
+    :func:`escape_path` of the decoded path."""
+    if all(ch in _ENCODED_PATH_OK for ch in raw_path):
+        try:
+            if unescape_path(raw_path) == decoded:
+                return raw_path
+        except QueryError:
+            pass
+    return escape_path(decoded)

@@ -15,7 +15,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from pytest_consul_events import messages
-from pytest_consul_events.gocompat.query import QueryError, parse_query
+from pytest_consul_events.gocompat.query import QueryError, escaped_path, parse_query
 from pytest_consul_events.http import agent_endpoints, events, responses
 from pytest_consul_events.http.call import Call
 from pytest_consul_events.http.mux import Mux, Redirect, redirect_body
@@ -87,7 +87,11 @@ class ConsulApp:
         if not _is_printable(path):
             return responses.empty(400)
         raw_query = environ.get("QUERY_STRING", "")
-        route = self._mux.match(path, raw_query)
+        raw_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI") or ""
+        raw_path = raw_uri.partition("?")[0]
+        if "://" in raw_path and not raw_path.startswith("/"):
+            raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
+        route = self._mux.match(path, escaped_path(raw_path, path), raw_query)
         if route is None:
             return self._index(path)
         if isinstance(route, Redirect):

@@ -1,9 +1,11 @@
 """Request routing as Go's ``http.ServeMux`` does it for Consul's registered patterns.
 
 A pattern ending in ``/`` matches its whole subtree, any other pattern only itself, and the
-longest pattern wins. A path that is not clean (``//``, ``/./``, ``/../``) is redirected to its
-clean form, and a request for a subtree's root without its slash (``/v1/event/fire``) is
-redirected to it, both with ``301 Moved Permanently`` (Go's ``ServeMux.Handler``).
+longest pattern wins. As in Go 1.22 and later (what current Consul is built with), the
+*escaped* path is cleaned: when cleaning changes it (``//``, ``/./``, ``/../``) the answer is a
+``301 Moved Permanently`` to ``url.URL{Path: cleaned}.String()``, which escapes the already
+escaped path once more (``%3F`` becomes ``%253F``); an escaped slash (``%2F``) is no separator.
+A request for a subtree's root without its slash (``/v1/event/fire``) is redirected to it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from typing import Generic, TypeVar
+
+from pytest_consul_events.gocompat.query import escape_path
 
 H = TypeVar("H")
 
@@ -65,16 +69,19 @@ class Mux(Generic[H]):
             self._subtrees.append(route)
             self._subtrees.sort(key=lambda r: len(r.pattern), reverse=True)
 
-    def match(self, path: str, raw_query: str) -> Route[H] | Redirect | None:
-        """Find the route for a decoded path, or the redirect Go's mux answers with instead."""
-        cleaned = clean_path(path)
-        if cleaned != path:
-            return Redirect(_with_query(cleaned, raw_query))
+    def match(self, path: str, escaped: str, raw_query: str) -> Route[H] | Redirect | None:
+        """Find the route for a request, or the redirect Go's mux answers with instead.
+
+        ``path`` is the decoded path, ``escaped`` the path as Go's ``URL.EscapedPath`` gives it.
+        """
+        cleaned = clean_path(escaped)
+        if cleaned not in self._exact and cleaned + "/" in self._exact:
+            return Redirect(_with_query(escape_path(cleaned + "/"), raw_query))
+        if cleaned != escaped:
+            return Redirect(_with_query(escape_path(cleaned), raw_query))
         route = self._exact.get(path)
         if route is not None:
             return route
-        if path + "/" in self._exact:
-            return Redirect(_with_query(path + "/", raw_query))
         for route in self._subtrees:
             if path.startswith(route.pattern):
                 return route

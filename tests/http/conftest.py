@@ -1,0 +1,46 @@
+"""Fixtures for the HTTP conformance tests.
+
+``api`` runs a test twice: in-process through ``werkzeug.test.Client(ConsulApp(agent))`` and
+over a real socket to the plugin's session server. Both talk to the same ``consul_agent``
+(cleared before each test), so a test can fire over HTTP and look at the model, or the reverse.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from http_support import SocketTransport, Transport, WsgiTransport, new_threads
+
+from pytest_consul_events.fake import FakeConsulAgent
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_behind() -> Iterator[None]:
+    """Every thread a test starts (server connections, helpers, agents) ends soon after it."""
+    before = list(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    while leftover := new_threads(before):
+        if time.monotonic() > deadline:
+            pytest.fail(f"threads still running after the test: {leftover}")
+        time.sleep(0.002)
+
+
+@pytest.fixture(params=["wsgi", "socket"])
+def api(request: pytest.FixtureRequest, consul_agent: FakeConsulAgent) -> Transport:
+    """The fake agent's HTTP API, in-process (``wsgi``) or over loopback (``socket``)."""
+    if request.param == "wsgi":
+        return WsgiTransport(consul_agent)
+    return SocketTransport(consul_agent.host, consul_agent.port)
+
+
+@pytest.fixture
+def background(consul_agent: FakeConsulAgent) -> Iterator[ThreadPoolExecutor]:
+    """Threads for requests that block; any still blocked at teardown are woken, then joined."""
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="http-test") as pool:
+        yield pool
+        consul_agent.wake_all()

@@ -1,0 +1,361 @@
+"""Helpers for the HTTP conformance tests: two transports, exact expectations, raw sockets.
+
+Not a test module (no ``test_`` prefix); the conftest and the tests import it by name, which
+works because pytest puts this directory (it has no ``__init__.py``) on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import json
+import re
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from werkzeug.test import Client
+
+from pytest_consul_events.http.app import ConsulApp
+from pytest_consul_events.model.agent import Agent
+
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+ACL_POLICY = ("X-Consul-Default-Acl-Policy", "allow")
+VARY = ("Vary", "Accept-Encoding")
+WRAPPER_HEADERS = (ACL_POLICY, VARY)
+"""What Consul's ``wrap`` layer and gziphandler add to every answer of a registered endpoint."""
+
+EVENT_KEYS = [
+    "ID",
+    "Name",
+    "Payload",
+    "NodeFilter",
+    "ServiceFilter",
+    "TagFilter",
+    "Version",
+    "LTime",
+]
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+NEVER_SENT = (
+    "X-Consul-KnownLeader",
+    "X-Consul-LastContact",
+    "X-Consul-Effective-Consistency",
+    "X-Consul-Query-Backend",
+    "X-Cache",
+    "X-Consul-Results-Filtered-By-Acls",
+)
+"""Headers the event endpoints never send (ACLs are disabled on the fake, so never filtered)."""
+
+Headers = Sequence[tuple[str, str]]
+
+
+@dataclasses.dataclass
+class Reply:
+    """One HTTP answer, normalised across transports.
+
+    ``headers`` keeps the received names and order but leaves out ``Date`` and ``Connection``,
+    which only the socket transport adds; ``connection`` holds the latter.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    connection: str | None = None
+    version: int = 11
+
+    def header(self, name: str) -> str | None:
+        """The first value of ``name`` (case-insensitive), or ``None``."""
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def values(self, name: str) -> list[str]:
+        """Every value of ``name`` (case-insensitive)."""
+        return [value for key, value in self.headers if key.lower() == name.lower()]
+
+    def json_pairs(self) -> Any:
+        """The body parsed with objects as lists of pairs, so key order is visible."""
+        return json.loads(self.body, object_pairs_hook=list)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class WsgiTransport:
+    """Calls ``ConsulApp(agent)`` in-process through ``werkzeug.test.Client``.
+
+    The environ gets the path percent-decoded as a WSGI server gives it and the query string
+    byte for byte, so both transports see exactly the same request.
+    """
+
+    name = "wsgi"
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.app = ConsulApp(agent)
+
+    def request(
+        self, method: str, target: str, *, headers: Headers = (), body: bytes | None = None
+    ) -> Reply:
+        path, _, query = target.partition("?")
+        overrides = {
+            "PATH_INFO": urllib.parse.unquote_to_bytes(path).decode("latin-1"),
+            "QUERY_STRING": query,
+            "REQUEST_URI": target,
+            "RAW_URI": target,
+            "SERVER_NAME": "127.0.0.1",
+        }
+        client = Client(self.app)  # one per call: blocking tests call from several threads
+        response = client.open(
+            "/",
+            method=method,
+            headers=list(headers),
+            data=body,
+            environ_overrides=overrides,
+        )
+        try:
+            data = response.get_data()
+            return Reply(response.status_code, list(response.headers.to_wsgi_list()), data)
+        finally:
+            response.close()
+
+    def get(self, target: str, **kwargs: Any) -> Reply:
+        return self.request("GET", target, **kwargs)
+
+    def put(self, target: str, **kwargs: Any) -> Reply:
+        return self.request("PUT", target, **kwargs)
+
+
+class SocketTransport:
+    """Sends each request on a fresh ``http.client`` connection: the target goes out verbatim."""
+
+    name = "socket"
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+
+    def request(
+        self, method: str, target: str, *, headers: Headers = (), body: bytes | None = None
+    ) -> Reply:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            names = {name.lower() for name, _ in headers}
+            for name, value in headers:
+                conn.putheader(name, value)
+            if body is not None and not names & {"content-length", "transfer-encoding"}:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            response = conn.getresponse()
+            data = response.read()
+            kept = [
+                (k, v) for k, v in response.getheaders() if k.lower() not in ("date", "connection")
+            ]
+            return Reply(
+                response.status, kept, data, response.getheader("Connection"), response.version
+            )
+        finally:
+            conn.close()
+
+    def get(self, target: str, **kwargs: Any) -> Reply:
+        return self.request("GET", target, **kwargs)
+
+    def put(self, target: str, **kwargs: Any) -> Reply:
+        return self.request("PUT", target, **kwargs)
+
+
+Transport = WsgiTransport | SocketTransport
+
+
+# -- expectations -----------------------------------------------------------------------------
+
+
+def assert_headers(
+    reply: Reply,
+    content_type: str | None,
+    *extra: tuple[str, str],
+    wrapped: bool = True,
+    content_length: int | None = None,
+) -> None:
+    """The answer's headers are exactly these (order aside), plus ``Content-Length``."""
+    expected = list(extra)
+    if content_type is not None:
+        expected.append(("Content-Type", content_type))
+    length = len(reply.body) if content_length is None else content_length
+    expected.append(("Content-Length", str(length)))
+    if wrapped:
+        expected.extend(WRAPPER_HEADERS)
+    assert sorted(reply.headers) == sorted(expected)
+
+
+def assert_text(reply: Reply, status: int, body: str, *extra: tuple[str, str]) -> None:
+    """A plain-text error from behind Consul's wrapper: exact status, body and headers."""
+    assert (reply.status, reply.body) == (status, body.encode())
+    assert_headers(reply, TEXT, *extra)
+
+
+def assert_empty(reply: Reply, status: int, *extra: tuple[str, str], wrapped: bool = True) -> None:
+    """No body and so no ``Content-Type``."""
+    assert (reply.status, reply.body) == (status, b"")
+    assert_headers(reply, None, *extra, wrapped=wrapped)
+
+
+def go_json(value: Any) -> bytes:
+    """``json.Marshal`` bytes for plain values: compact, raw UTF-8, ``<>&`` escaped."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
+    )
+
+
+def go_json_pretty(value: Any) -> bytes:
+    """``json.MarshalIndent(value, "", "    ")`` plus the newline Consul appends."""
+    text = json.dumps(value, ensure_ascii=False, indent=4, separators=(",", ": "))
+    return text.encode("utf-8") + b"\n"
+
+
+def event_dict(
+    event_id: str,
+    name: str,
+    payload: str | None = None,
+    *,
+    node: str = "",
+    service: str = "",
+    tag: str = "",
+    ltime: int = 0,
+) -> dict[str, Any]:
+    """An event as Consul encodes it, keys in ``agent.UserEvent`` field order."""
+    return {
+        "ID": event_id,
+        "Name": name,
+        "Payload": payload,
+        "NodeFilter": node,
+        "ServiceFilter": service,
+        "TagFilter": tag,
+        "Version": 1,
+        "LTime": ltime,
+    }
+
+
+def uuid_to_uint64(event_id: str) -> int:
+    """Consul's ``uuidToUint64``, written out independently of the fake."""
+    lower = int(event_id[0:8] + event_id[9:13] + event_id[14:18], 16)
+    upper = int(event_id[19:23] + event_id[24:36], 16)
+    return lower ^ upper
+
+
+def fired_id(reply: Reply) -> str:
+    """The ID in a successful fire answer, checked for go-uuid's shape."""
+    assert reply.status == 200, reply.body
+    event_id = reply.json()["ID"]
+    assert UUID_RE.match(event_id), event_id
+    return event_id
+
+
+def list_index(reply: Reply) -> int:
+    """``X-Consul-Index`` as a number; it must be there exactly once."""
+    values = reply.values("X-Consul-Index")
+    assert len(values) == 1, reply.headers
+    return int(values[0])
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
+    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.001)
+
+
+# -- raw sockets --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class RawResponse:
+    """One response read off a socket: status line, headers in order, body bytes."""
+
+    status_line: bytes
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def status(self) -> int:
+        return int(self.status_line.split(b" ", 2)[1])
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+class RawConnection:
+    """A client socket that writes exact bytes and reads responses one by one."""
+
+    def __init__(self, host: str, port: int, timeout: float = 5.0) -> None:
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.file = self.sock.makefile("rb")
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read_response(self, *, head_only: bool = False) -> RawResponse:
+        """Read a status line, headers and a ``Content-Length`` (or to-EOF) body."""
+        status_line = self.file.readline()
+        if not status_line:
+            raise ConnectionError("the server closed the connection without answering")
+        headers = []
+        while True:
+            line = self.file.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").rstrip("\r\n").partition(":")
+            headers.append((name, value.strip()))
+        response = RawResponse(status_line.rstrip(b"\r\n"), headers, b"")
+        if head_only or response.status in (100, 204, 304):
+            return response
+        length = response.header("Content-Length")
+        response.body = self.file.read(int(length)) if length is not None else self.file.read()
+        return response
+
+    def at_eof(self) -> bool:
+        """Whether the server has closed its side (waits up to the socket timeout)."""
+        try:
+            return self.file.read(1) == b""
+        except (TimeoutError, ConnectionResetError):
+            return False
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+    def __enter__(self) -> RawConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def raw_exchange(host: str, port: int, data: bytes, timeout: float = 5.0) -> bytes:
+    """Send ``data`` and return everything the server writes until it closes the connection."""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def new_threads(before: Iterable[threading.Thread]) -> list[threading.Thread]:
+    """Live threads that were not in ``before``."""
+    known = set(before)
+    return [t for t in threading.enumerate() if t not in known and t.is_alive()]
