@@ -103,6 +103,11 @@ POLICY_INVALID_NAME = (
     "Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"
 )
 POLICY_NAME_EXISTS = "Invalid Policy: A Policy with Name {name} already exists"  # %q
+POLICY_NAME_EXISTS_UPDATE = "Invalid Policy: A policy with name {name} already exists"  # %q
+POLICY_NOT_FOUND = "cannot find policy {id}"
+POLICY_UPDATE_BUILTIN = (
+    "Changing the Rules for the builtin global-management policy is not permitted"
+)
 # the modern test TestACLEndpoint_PolicyDelete_CannotDeleteBuiltinPolicies formats the name in
 POLICY_DELETE_BUILTIN = "Delete operation not permitted on the builtin {name} policy"
 # agent/consul/auth/token_writer.go (Create, Update, validateTokenID, normalizePolicyLinks)
