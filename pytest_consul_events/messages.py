@@ -139,3 +139,24 @@ GLOBAL_READ_ONLY_POLICY_NAME = "builtin/global-read-only"
 GLOBAL_READ_ONLY_POLICY_DESCRIPTION = (
     "Builtin Policy that grants unlimited read-only access to all components"
 )
+
+# agent/acl_endpoint.go: the HTTP handlers of the ACL API
+ACL_DISABLED = "ACL support disabled"
+POLICY_DECODE_FAILED = "Policy decoding failed: {error}"
+TOKEN_DECODE_FAILED = "Token decoding failed: {error}"
+POLICY_ID_ON_CREATE = "Cannot specify the ID when creating a new policy"
+POLICY_ID_MISMATCH = "Policy ID in URL and payload do not match"
+TOKEN_ID_MISMATCH = "Token Accessor ID in URL and payload do not match"
+MISSING_POLICY_ID = "Missing policy ID"
+MISSING_TOKEN_ID = "Missing token AccessorID"
+POLICY_NOT_EXIST = "Requested policy does not exist: ACL not found"
+TOKEN_NOT_EXIST = "Requested token does not exist: ACL not found"
+TOKEN_SELF_NOT_EXIST = "Supplied token does not exist"
+# acl/errors.go: PermissionDeniedError for an unnamed resource (acl:read, acl:write)
+PERMISSION_DENIED_UNNAMED = (
+    "Permission denied: token with AccessorID '{accessor}' lacks permission '{resource}:{access}'"
+)
+PERMISSION_DENIED_UNNAMED_ANONYMOUS = (
+    "Permission denied: anonymous token lacks permission '{resource}:{access}'."
+    " The anonymous token is used implicitly when a request does not specify a token."
+)

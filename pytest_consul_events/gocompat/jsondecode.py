@@ -9,6 +9,7 @@ the common cases (truncation, a wrong character where a value, a key or a delimi
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 _DECODER = json.JSONDecoder()
@@ -100,3 +101,30 @@ def json_type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return "null"
+
+
+def decode_object(raw: bytes, fields: Iterable[str], go_type: str) -> dict[str, Any]:
+    """Decode a JSON object into a Go struct's fields, as ``lib.DecodeJSON`` does.
+
+    Keys match the field names case-insensitively (Go's rule) and come back under the field's
+    own name; a key matching no field is an error (``DisallowUnknownFields``). ``null``
+    decodes to no fields. ``go_type`` is how Go prints the struct's type in its errors.
+
+    Raises:
+        GoJSONError: a syntax error, a value that is not an object, or an unknown field.
+    """
+    value = decode_first_value(raw)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise GoJSONError(
+            f"json: cannot unmarshal {json_type_name(value)} into Go value of type {go_type}"
+        )
+    by_lower = {name.lower(): name for name in fields}
+    document: dict[str, Any] = {}
+    for key, item in value.items():
+        canonical = by_lower.get(key.lower())
+        if canonical is None:
+            raise GoJSONError(f'json: unknown field "{key}"')
+        document[canonical] = item
+    return document

@@ -8,7 +8,7 @@ from typing import Any
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import ServiceError
-from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_first_value, json_type_name
+from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_object, json_type_name
 from pytest_consul_events.http import responses
 from pytest_consul_events.http.call import Call
 from pytest_consul_events.http.responses import Reply
@@ -24,14 +24,11 @@ DEREGISTER_PREFIX = "/v1/agent/service/deregister/"
 
 # agent/structs/service_definition.go: the fields a registration may carry (matched
 # case-insensitively), plus the two snake_case aliases; anything else is an unknown field.
-_SERVICE_FIELDS = {
-    name.lower(): name
-    for name in (
-        "Kind", "ID", "Name", "Tags", "Address", "TaggedAddresses", "Meta", "Port", "SocketPath",
-        "Check", "Checks", "Weights", "Token", "EnableTagOverride", "Locality", "Proxy", "Connect",
-        "enable_tag_override", "tagged_addresses",
-    )
-}  # fmt: skip
+_SERVICE_FIELDS = (
+    "Kind", "ID", "Name", "Tags", "Address", "TaggedAddresses", "Meta", "Port", "SocketPath",
+    "Check", "Checks", "Weights", "Token", "EnableTagOverride", "Locality", "Proxy", "Connect",
+    "enable_tag_override", "tagged_addresses",
+)  # fmt: skip
 # The anonymous struct Consul decodes into, as Go prints its type in an UnmarshalTypeError.
 _SERVICE_DEFINITION_TYPE = (
     'struct { EnableTagOverrideSnake bool "json:\\"enable_tag_override\\""; '
@@ -118,7 +115,7 @@ def agent_self(call: Call, agent: Agent) -> Reply:
                 "version_metadata": "",
             },
             "consul": {
-                "acl": "disabled",
+                "acl": "enabled" if agent.acl.enabled else "disabled",
                 "bootstrap": "false",
                 "known_datacenters": "1",
                 "leader": "true",
@@ -207,23 +204,9 @@ def _service_document(raw: bytes) -> dict[str, Any]:
         _DecodeError: with Go's text for a syntax error, a non-object, or an unknown field.
     """
     try:
-        value = decode_first_value(raw)
+        return decode_object(raw, _SERVICE_FIELDS, _SERVICE_DEFINITION_TYPE)
     except GoJSONError as exc:
         raise _DecodeError(str(exc)) from None
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _DecodeError(
-            f"json: cannot unmarshal {json_type_name(value)} into Go value of type "
-            f"{_SERVICE_DEFINITION_TYPE}"
-        )
-    document: dict[str, Any] = {}
-    for key, item in value.items():
-        canonical = _SERVICE_FIELDS.get(key.lower())
-        if canonical is None:
-            raise _DecodeError(messages.UNKNOWN_FIELD.format(field=key))
-        document[canonical] = item
-    return document
 
 
 def register_service(call: Call, agent: Agent) -> Reply:

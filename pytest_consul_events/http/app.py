@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pytest_consul_events import messages
 from pytest_consul_events.gocompat.query import QueryError, escaped_path, parse_query
-from pytest_consul_events.http import agent_endpoints, events, responses
+from pytest_consul_events.http import acl_endpoints, agent_endpoints, events, responses
 from pytest_consul_events.http.call import Call
 from pytest_consul_events.http.mux import Mux, Redirect, redirect_body
 from pytest_consul_events.http.responses import Reply
@@ -38,6 +38,13 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
     ("/v1/agent/service/deregister/", ("PUT",), agent_endpoints.deregister_service),
     ("/v1/status/leader", ("GET",), agent_endpoints.status_leader),
     ("/v1/status/peers", ("GET",), agent_endpoints.status_peers),
+    ("/v1/acl/policies", ("GET",), acl_endpoints.list_policies),
+    ("/v1/acl/policy", ("PUT",), acl_endpoints.create_policy),
+    ("/v1/acl/policy/", ("GET", "PUT", "DELETE"), acl_endpoints.policy_by_id),
+    ("/v1/acl/tokens", ("GET",), acl_endpoints.list_tokens),
+    ("/v1/acl/token", ("PUT",), acl_endpoints.create_token),
+    ("/v1/acl/token/self", ("GET",), acl_endpoints.token_self),
+    ("/v1/acl/token/", ("GET", "PUT", "DELETE"), acl_endpoints.token_by_id),
 )
 
 

@@ -22,6 +22,8 @@ from pytest_consul_events.errors import (
     ServiceError,
 )
 from pytest_consul_events.gocompat.strconv import go_quote
+from pytest_consul_events.messages import GLOBAL_MANAGEMENT_POLICY_ID
+from pytest_consul_events.model.acl import ACLStore, ResolvedACL, Token
 from pytest_consul_events.model.event import (
     REMOTE_EXEC_NAME,
     USER_EVENT_VERSION,
@@ -50,6 +52,11 @@ class AgentConfig:
 
     ``seed`` fixes the event IDs (and so the list indexes) an agent produces; ``None`` draws one.
     ``dev_mode`` pretty-prints every JSON answer, as ``consul agent -dev`` does.
+
+    ACLs are off unless ``acl`` is ``"allow"`` or ``"deny"``: then they are enforced with that
+    default policy. ``management_token`` is a secret with every permission (Consul's
+    ``acl.tokens.initial_management``); ``tokens`` maps secrets to the rules (HCL or JSON) of
+    a token made for each; ``default_token`` is used by requests that carry none.
     """
 
     node_name: str = DEFAULT_NODE_NAME
@@ -58,6 +65,10 @@ class AgentConfig:
     buffer_size: int = DEFAULT_EVENT_BUFFER_SIZE
     seed: int | None = None
     dev_mode: bool = False
+    acl: str | None = None
+    management_token: str | None = None
+    default_token: str = ""
+    tokens: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def build(cls, **options: Any) -> AgentConfig:
@@ -90,6 +101,18 @@ class AgentConfig:
             raise TypeError(f"seed must be an integer or None, not {config.seed!r}")
         if not isinstance(config.dev_mode, bool):
             raise TypeError(f"dev_mode must be True or False, not {config.dev_mode!r}")
+        if config.acl not in (None, "allow", "deny"):
+            raise ValueError(f"acl must be None, 'allow' or 'deny', not {config.acl!r}")
+        if config.management_token is not None and (
+            not isinstance(config.management_token, str) or not config.management_token
+        ):
+            raise ValueError("management_token must be a non-empty string or None")
+        if not isinstance(config.default_token, str):
+            raise TypeError(f"default_token must be a string, not {config.default_token!r}")
+        if not isinstance(config.tokens, Mapping) or not all(
+            isinstance(k, str) and k and isinstance(v, str) for k, v in config.tokens.items()
+        ):
+            raise TypeError("tokens must map non-empty secrets to rules (strings)")
         return config
 
 
@@ -137,6 +160,15 @@ class Agent:
         self._serf = SerfEvents()
         self._services: dict[str, Service] = {s.id: s for s in config.services}
         self._fired: list[UserEvent] = []
+        self._policy_counter = 0
+        self.acl = ACLStore(
+            enabled=config.acl is not None,
+            default_policy="deny" if config.acl == "deny" else "allow",
+            initial_management=config.management_token,
+            rng=self._rng,
+        )
+        for number, (secret, rules) in enumerate(config.tokens.items(), start=1):
+            self.create_token(rules, secret=secret, description=f"token {number}")
 
     def reset(self, config: AgentConfig | None = None) -> None:
         """Forget every event, service and fire, restart the clock, and apply ``config``.
@@ -191,7 +223,52 @@ class Agent:
     @property
     def default_acl_policy(self) -> str:
         """The value of ``X-Consul-Default-ACL-Policy``: ``allow`` unless ACLs say otherwise."""
-        return "allow"
+        return self.acl.default_policy
+
+    # -- ACLs ----------------------------------------------------------------------------------
+
+    def create_token(
+        self,
+        rules: str | None = None,
+        *,
+        secret: str | None = None,
+        policies: Iterable[str] = (),
+        management: bool = False,
+        description: str = "",
+    ) -> Token:
+        """Make an ACL token; its ``secret_id`` is what a request sends.
+
+        ``rules`` (Consul's HCL or JSON, e.g. ``'event "deploy" { policy = "write" }'``) become
+        a policy of the token's own; ``policies`` link existing ones by name or ID;
+        ``management`` grants everything. ``secret`` may be any string (a UUID is made
+        otherwise). Works whether or not ACLs are enforced.
+
+        Raises:
+            RulesParseError, InvalidPolicyError: the rules are not valid, with Consul's text.
+            ACLStoreError: the secret is in use or a policy is unknown.
+        """
+        links = list(policies)
+        if rules is not None:
+            with self._cond:
+                self._policy_counter += 1
+                name = f"token-policy-{self._policy_counter}"
+            links.append(self.acl.create_policy(name, rules).id)
+        if management:
+            links.append(GLOBAL_MANAGEMENT_POLICY_ID)
+        if secret is not None:
+            return self.acl.configure_token(secret, policies=links, description=description)
+        return self.acl.create_token(policies=links, description=description)
+
+    def _resolve(self, token: str) -> ResolvedACL | None:
+        """The request's authorizer, ``None`` when ACLs are off (everything allowed).
+
+        Raises:
+            ACLNotFoundError: the token is unknown.
+            RootACLError: the token is ``allow``, ``deny`` or ``manage``.
+        """
+        if not self.acl.enabled:
+            return None
+        return self.acl.resolve(token or self.config.default_token)
 
     @property
     def blocked_queries(self) -> int:
@@ -278,6 +355,8 @@ class Agent:
             MissingNameError: ``name`` is empty.
             InvalidFilterError: a filter is rejected (tag without service, bad Go regexp).
             NoPathToDatacenterError: ``dc`` names a datacenter this agent does not know.
+            ACLNotFoundError: ACLs are on and the token is unknown (Consul answers 500 here).
+            RootACLError: the token is ``allow``, ``deny`` or ``manage``.
             PermissionDeniedError: the token may not write this event.
             EventTooLargeError: serf's size limit refused the event.
         """
@@ -298,18 +377,13 @@ class Agent:
             )
             if dc and dc != self.config.datacenter:
                 raise NoPathToDatacenterError()
-            self._authorize_write(name, token or "")
+            authz = self._resolve(token or "")
+            if authz is not None:
+                authz.require_event_write(name)
             message = self._serf.prepare(event)
             self._fired.append(dataclasses.replace(event, ltime=message.ltime))
             self.deliver(message)
         return event
-
-    def _authorize_write(self, name: str, token: str) -> None:
-        """Check ``event:write``; ACLs are not enabled on this agent, so everything is allowed."""
-        del name, token
-
-    def _may_read(self, token: str) -> Any:
-        return None
 
     # -- receiving -----------------------------------------------------------------------------
 
@@ -372,7 +446,8 @@ class Agent:
             ACLNotFoundError: ACLs are on and the token is unknown.
             RootACLError: the token is one of the reserved root names.
         """
-        authz = self._may_read(token)
+        authz = self._resolve(token)
+        token = token or self.config.default_token
         deadline: float | None = None
         if index:
             if wait == 0 or wait > MAX_QUERY_TIME:
@@ -400,7 +475,7 @@ class Agent:
                 finally:
                     self._blocked -= 1
 
-    def _listing(self, name: str, token: str, authz: Any) -> EventListing:
+    def _listing(self, name: str, token: str, authz: ResolvedACL | None) -> EventListing:
         events = self._buffer.snapshot()
         if name:
             events = [event for event in events if event.name == name]

@@ -652,8 +652,9 @@ def test_build_rejects_unknown_options() -> None:
     with pytest.raises(TypeError) as info:
         AgentConfig.build(nodename="x", bogus=1)
     assert str(info.value) == (
-        "unknown agent option(s): bogus, nodename; known: ['buffer_size', 'datacenter', "
-        "'dev_mode', 'node_name', 'seed', 'services']"
+        "unknown agent option(s): bogus, nodename; known: ['acl', 'buffer_size', 'datacenter', "
+        "'default_token', 'dev_mode', 'management_token', 'node_name', 'seed', 'services', "
+        "'tokens']"
     )
 
 
