@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
-import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import (
+    ConsulError,
     MissingNameError,
     NoPathToDatacenterError,
     PermissionDeniedError,
@@ -24,6 +24,7 @@ from pytest_consul_events.errors import (
 from pytest_consul_events.gocompat.strconv import go_quote
 from pytest_consul_events.messages import GLOBAL_MANAGEMENT_POLICY_ID
 from pytest_consul_events.model.acl import ACLStore, ResolvedACL, Token
+from pytest_consul_events.model.clock import REAL_CLOCK, Clock
 from pytest_consul_events.model.event import (
     REMOTE_EXEC_NAME,
     USER_EVENT_VERSION,
@@ -51,7 +52,9 @@ class AgentConfig:
     """How an agent is set up; every field can be given to the ``consul_agent`` marker.
 
     ``seed`` fixes the event IDs (and so the list indexes) an agent produces; ``None`` draws one.
-    ``dev_mode`` pretty-prints every JSON answer, as ``consul agent -dev`` does.
+    ``dev_mode`` pretty-prints every JSON answer, as ``consul agent -dev`` does. ``server``
+    says whether the agent is a server; a client agent forwards fires to a server and reports
+    the server's errors prefixed with ``rpc error making call:``, as Consul's clients do.
 
     ACLs are off unless ``acl`` is ``"allow"`` or ``"deny"``: then they are enforced with that
     default policy. ``management_token`` is a secret with every permission (Consul's
@@ -65,6 +68,7 @@ class AgentConfig:
     buffer_size: int = DEFAULT_EVENT_BUFFER_SIZE
     seed: int | None = None
     dev_mode: bool = False
+    server: bool = True
     acl: str | None = None
     management_token: str | None = None
     default_token: str = ""
@@ -99,8 +103,9 @@ class AgentConfig:
             raise ValueError(f"buffer_size must be at least 1, not {config.buffer_size}")
         if config.seed is not None and not _is_int(config.seed):
             raise TypeError(f"seed must be an integer or None, not {config.seed!r}")
-        if not isinstance(config.dev_mode, bool):
-            raise TypeError(f"dev_mode must be True or False, not {config.dev_mode!r}")
+        for flag in ("dev_mode", "server"):
+            if not isinstance(getattr(config, flag), bool):
+                raise TypeError(f"{flag} must be True or False, not {getattr(config, flag)!r}")
         if config.acl not in (None, "allow", "deny"):
             raise ValueError(f"acl must be None, 'allow' or 'deny', not {config.acl!r}")
         if config.management_token is not None and (
@@ -129,16 +134,45 @@ class EventListing:
     filtered_by_acls: bool = False
 
 
+class Network(Protocol):
+    """How agents reach each other: routing fires to a server, gossiping events."""
+
+    def route(self, origin: Agent, datacenter: str) -> Agent:
+        """A server of ``datacenter`` for ``origin``'s fire.
+
+        Raises:
+            NoPathToDatacenterError: no such datacenter.
+        """
+        ...
+
+    def broadcast(self, origin: Agent, message: SerfUserEvent) -> None:
+        """Gossip an event fired by ``origin`` to the other agents of its datacenter."""
+        ...
+
+
 class Agent:
-    """A single Consul agent (server role, like ``consul agent -dev``) and its user events.
+    """A Consul agent and its user events; alone it is a single server, like ``-dev``.
 
     Thread-safe: HTTP handler threads and the test call it concurrently. Every stored event
-    wakes the blocked list queries, which then look again.
+    wakes the blocked list queries, which then look again. ``clock`` times blocking queries
+    (a :class:`~pytest_consul_events.model.clock.ManualClock` makes them time out on demand);
+    ``network`` joins it to other agents; ``acl_store`` shares one ACL system between them.
     """
 
-    def __init__(self, config: AgentConfig | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        config: AgentConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        network: Network | None = None,
+        acl_store: ACLStore | None = None,
+        **options: Any,
+    ) -> None:
         if config is not None and options:
             raise TypeError("pass either a config or keyword options, not both")
+        self.clock: Clock = REAL_CLOCK if clock is None else clock
+        self.network = network
+        self._shared_acl = acl_store
         lock = threading.RLock()
         self._cond = threading.Condition(lock)
         self._blocked_changed = threading.Condition(lock)
@@ -161,6 +195,9 @@ class Agent:
         self._services: dict[str, Service] = {s.id: s for s in config.services}
         self._fired: list[UserEvent] = []
         self._policy_counter = 0
+        if self._shared_acl is not None:
+            self.acl = self._shared_acl
+            return
         self.acl = ACLStore(
             enabled=config.acl is not None,
             default_policy="deny" if config.acl == "deny" else "allow",
@@ -260,7 +297,7 @@ class Agent:
         return self.acl.create_token(policies=links, description=description)
 
     def _resolve(self, token: str) -> ResolvedACL | None:
-        """The request's authorizer, ``None`` when ACLs are off (everything allowed).
+        """The authorizer of a token (already defaulted), ``None`` when ACLs are off.
 
         Raises:
             ACLNotFoundError: the token is unknown.
@@ -268,7 +305,7 @@ class Agent:
         """
         if not self.acl.enabled:
             return None
-        return self.acl.resolve(token or self.config.default_token)
+        return self.acl.resolve(token)
 
     @property
     def blocked_queries(self) -> int:
@@ -375,15 +412,45 @@ class Agent:
                 tag_filter=tag or "",
                 version=USER_EVENT_VERSION,
             )
-            if dc and dc != self.config.datacenter:
+        token = token or self.config.default_token
+        datacenter = dc or self.config.datacenter
+        try:
+            if self.network is not None:
+                server = self.network.route(self, datacenter)
+            elif datacenter != self.config.datacenter:
                 raise NoPathToDatacenterError()
-            authz = self._resolve(token or "")
-            if authz is not None:
-                authz.require_event_write(name)
-            message = self._serf.prepare(event)
+            else:
+                server = self
+            message = server.serve_event_fire(event, token)
+        except ConsulError as exc:
+            if not self.config.server:
+                # agent/pool/pool.go: a client agent reports what the server said, prefixed.
+                exc.message = messages.RPC_ERROR_PREFIX + exc.message
+                exc.args = (exc.message,)
+            raise
+        with self._cond:
             self._fired.append(dataclasses.replace(event, ltime=message.ltime))
-            self.deliver(message)
         return event
+
+    def serve_event_fire(self, event: UserEvent, token: str) -> SerfUserEvent:
+        """Be the server of a fire (``Internal.EventFire``): ACL check, serf, local delivery.
+
+        The event is stamped with this server's Lamport time, stored here if its filters admit
+        this agent, then gossiped to the rest of the datacenter. Returns the serf message.
+
+        Raises:
+            ACLNotFoundError, RootACLError, PermissionDeniedError: the token may not fire.
+            EventTooLargeError: serf's size limit refused the event.
+        """
+        with self._cond:
+            authz = self._resolve(token)
+            if authz is not None:
+                authz.require_event_write(event.name)
+            message = self._serf.prepare(event)
+            self.deliver(message)
+        if self.network is not None:
+            self.network.broadcast(self, message)
+        return message
 
     # -- receiving -----------------------------------------------------------------------------
 
@@ -446,14 +513,14 @@ class Agent:
             ACLNotFoundError: ACLs are on and the token is unknown.
             RootACLError: the token is one of the reserved root names.
         """
-        authz = self._resolve(token)
         token = token or self.config.default_token
+        authz = self._resolve(token)
         deadline: float | None = None
         if index:
             if wait == 0 or wait > MAX_QUERY_TIME:
                 wait = MAX_QUERY_TIME
             if wait > 0:
-                deadline = time.monotonic() + wait
+                deadline = self.clock.now() + wait
         with self._cond:
             generation = self._generation
             while True:
@@ -465,13 +532,12 @@ class Agent:
                     or self._releasing
                 ):
                     return listing
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
+                if deadline is not None and self.clock.now() >= deadline:
                     return listing
                 self._blocked += 1
                 self._blocked_changed.notify_all()
                 try:
-                    self._cond.wait(remaining)
+                    self.clock.wait(self._cond, deadline)
                 finally:
                     self._blocked -= 1
 
