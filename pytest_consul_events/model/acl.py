@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import random
 import re
 import threading
@@ -322,6 +323,7 @@ class Rules:
     event_prefixes: tuple[EventRule, ...] = ()
 
 
+@functools.lru_cache(maxsize=256)
 def parse_rules(rules: str) -> Rules:
     """Parse a Consul policy document (HCL v1 or Consul's JSON form) and return its event rules.
 

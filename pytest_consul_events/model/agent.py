@@ -82,6 +82,8 @@ class AgentConfig:
             TypeError: an unknown option, or a value of the wrong type.
             ValueError: a value out of range (an empty node name, a buffer of no slots).
         """
+        if not options:
+            return _DEFAULT_CONFIG
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
@@ -119,6 +121,9 @@ class AgentConfig:
         ):
             raise TypeError("tokens must map non-empty secrets to rules (strings)")
         return config
+
+
+_DEFAULT_CONFIG = AgentConfig()
 
 
 def _is_int(value: object) -> bool:
@@ -185,9 +190,7 @@ class Agent:
 
     def _configure(self, config: AgentConfig) -> None:
         self.config = config
-        self.seed = (
-            config.seed if config.seed is not None else random.SystemRandom().getrandbits(32)
-        )
+        self.seed = config.seed if config.seed is not None else random.getrandbits(32)
         self._rng = random.Random(self.seed)
         self.node_id = new_event_id(self._rng)
         self._buffer: RingBuffer[UserEvent] = RingBuffer(config.buffer_size)
@@ -195,17 +198,32 @@ class Agent:
         self._services: dict[str, Service] = {s.id: s for s in config.services}
         self._fired: list[UserEvent] = []
         self._policy_counter = 0
-        if self._shared_acl is not None:
-            self.acl = self._shared_acl
-            return
-        self.acl = ACLStore(
-            enabled=config.acl is not None,
-            default_policy="deny" if config.acl == "deny" else "allow",
-            initial_management=config.management_token,
-            rng=self._rng,
-        )
-        for number, (secret, rules) in enumerate(config.tokens.items(), start=1):
-            self.create_token(rules, secret=secret, description=f"token {number}")
+        self._acl = self._shared_acl
+        if config.acl is not None or config.tokens or config.management_token:
+            self._ensure_acl()  # made now, so that ACLs hold from the first request
+            for number, (secret, rules) in enumerate(config.tokens.items(), start=1):
+                self.create_token(rules, secret=secret, description=f"token {number}")
+
+    @property
+    def acl(self) -> ACLStore:
+        """The agent's ACL system (shared by a cluster), made on first use.
+
+        It is off unless the ``acl`` option switched it on; tokens and policies can be made
+        either way.
+        """
+        return self._ensure_acl()
+
+    def _ensure_acl(self) -> ACLStore:
+        with self._cond:
+            if self._acl is None:
+                config = self.config
+                self._acl = ACLStore(
+                    enabled=config.acl is not None,
+                    default_policy="deny" if config.acl == "deny" else "allow",
+                    initial_management=config.management_token,
+                    rng=self._rng,
+                )
+            return self._acl
 
     def reset(self, config: AgentConfig | None = None) -> None:
         """Forget every event, service and fire, restart the clock, and apply ``config``.
@@ -260,7 +278,9 @@ class Agent:
     @property
     def default_acl_policy(self) -> str:
         """The value of ``X-Consul-Default-ACL-Policy``: ``allow`` unless ACLs say otherwise."""
-        return self.acl.default_policy
+        if self._acl is None:
+            return "deny" if self.config.acl == "deny" else "allow"
+        return self._acl.default_policy
 
     # -- ACLs ----------------------------------------------------------------------------------
 
@@ -303,9 +323,9 @@ class Agent:
             ACLNotFoundError: the token is unknown.
             RootACLError: the token is ``allow``, ``deny`` or ``manage``.
         """
-        if not self.acl.enabled:
+        if self._acl is None or not self._acl.enabled:
             return None
-        return self.acl.resolve(token)
+        return self._acl.resolve(token)
 
     @property
     def blocked_queries(self) -> int:
