@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pytest_consul_events.http.app import ConsulApp
-from pytest_consul_events.model.agent import Agent, AgentConfig
+from pytest_consul_events.model.acl import ACLStore
+from pytest_consul_events.model.agent import Agent, AgentConfig, Network
+from pytest_consul_events.model.clock import Clock
 from pytest_consul_events.server import HTTPServer
 
 if TYPE_CHECKING:
@@ -28,8 +31,19 @@ class FakeConsulAgent(Agent):
     Keyword options are those of :class:`~pytest_consul_events.model.agent.AgentConfig`.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
-        super().__init__(AgentConfig.build(**options))
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | None = None,
+        network: Network | None = None,
+        acl_store: ACLStore | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            AgentConfig.build(**options), clock=clock, network=network, acl_store=acl_store
+        )
         self.app = ConsulApp(self)
         self.server = HTTPServer(self.app, host, port, on_stop=self.release_blocked)
 
@@ -65,6 +79,21 @@ class FakeConsulAgent(Agent):
     def stop(self) -> None:
         """Stop serving: blocked list queries are answered, connections closed, threads ended."""
         self.server.stop()
+
+    def restart(self) -> FakeConsulAgent:
+        """Serve again on the same address after :meth:`stop`, as a restarted agent would:
+        with an empty event buffer and a fresh serf state (services and ACLs are kept).
+
+        Raises:
+            OSError: the port was taken in the meantime.
+        """
+        self.server.stop()
+        services = list(self.services.values())
+        self.reset(dataclasses.replace(self.config, seed=self._rng.getrandbits(32)))
+        for service in services:
+            self.add_service(service)
+        self.server = HTTPServer(self.app, self.host, self.port, on_stop=self.release_blocked)
+        return self.start()
 
     def configure(self, **options: Any) -> None:
         """Reset the agent to a fresh state with these options (the marker's keywords).
@@ -114,6 +143,21 @@ class FakeConsulAgent(Agent):
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def failure_report(self) -> tuple[str, str]:
+        """The title and text of the report section shown when a test using this agent fails."""
+        lines = [
+            f"{self.node_name} [{self.datacenter}] at {self.url}, seed {self.seed} "
+            f"(replay with --consul-seed={self.seed})",
+            f"events held ({len(self.events)}):",
+        ]
+        for event in self.events:
+            payload = "null" if event.payload is None else repr(event.payload[:60])
+            lines.append(f"  {event.ltime:>4}  {event.name}  id={event.id}  payload={payload}")
+        fired = self.fired
+        if len(fired) != len(self.events):
+            lines.append(f"fired through it: {', '.join(e.name for e in fired) or '(none)'}")
+        return "consul agent", "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"<FakeConsulAgent {self.node_name!r} dc={self.datacenter!r} at {self.http_addr}>"

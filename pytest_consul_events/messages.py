@@ -17,6 +17,9 @@ INVALID_TAG_FILTER = "Invalid tag filter: {error}"
 
 # agent/structs/errors.go
 NO_PATH_TO_DATACENTER = "No path to datacenter"
+# agent/structs/errors.go: a datacenter whose servers cannot be reached
+NO_KNOWN_SERVERS = "No known Consul servers"
+REMOTE_DC_UNREACHABLE = "Remote DC has no server currently reachable"
 # agent/pool/pool.go: how a client agent wraps errors that came back over RPC
 RPC_ERROR_PREFIX = "rpc error making call: "
 

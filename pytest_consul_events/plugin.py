@@ -14,9 +14,13 @@ import pytest
 if TYPE_CHECKING:
     import consul
 
+    from pytest_consul_events.cluster import FakeConsulCluster
     from pytest_consul_events.fake import FakeConsulAgent
 
 MARKER = "consul_agent"
+CLUSTER_MARKER = "consul_cluster"
+SEED_OPTION = "--consul-seed"
+_REPORTED = pytest.StashKey[list[Any]]()
 
 CONSUL_ENV_CLEARED = (
     "CONSUL_HTTP_TOKEN",
@@ -36,12 +40,57 @@ CONSUL_ENV_CLEARED = (
 """Variables ``consul_env`` removes, so that nothing points a client at a real cluster."""
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("consul-events", "fake Consul agents")
+    group.addoption(
+        SEED_OPTION,
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="seed for the fake agents and clusters of tests whose marker sets none "
+        "(replays a failure's event IDs and gossip schedule)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): configure the fake agent of the consul_agent fixture for this test "
-        "(node_name, datacenter, services, buffer_size, seed, dev_mode).",
+        "(node_name, datacenter, services, buffer_size, seed, dev_mode, acl, management_token, "
+        "tokens, default_token).",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{CLUSTER_MARKER}(agents=[...], **options): configure the consul_cluster fixture "
+        "(agents, seed, unordered, delay, loss, duplicate, manual, flush_after, acl, "
+        "management_token, tokens, default_token).",
+    )
+
+
+def _marker_options(request: pytest.FixtureRequest, name: str) -> dict[str, Any]:
+    """The keyword options of every ``name`` marker on the test, the closest winning."""
+    options: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(name))):
+        if marker.args:
+            raise TypeError(f"@pytest.mark.{name} takes keyword options only")
+        options.update(marker.kwargs)
+    return options
+
+
+def _report_on_failure(request: pytest.FixtureRequest, subject: Any) -> None:
+    request.node.stash.setdefault(_REPORTED, []).append(subject)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Add the fake agents' report sections to the report of a failed test that used them."""
+    outcome = yield
+    subjects = item.stash.get(_REPORTED, None)
+    if subjects:
+        report = outcome.get_result()  # type: ignore[attr-defined]
+        if report.failed:
+            for subject in subjects:
+                report.sections.append(subject.failure_report())
 
 
 @pytest.fixture(scope="session")
@@ -70,13 +119,13 @@ def consul_agent(
     restarts, and the options of ``@pytest.mark.consul_agent(...)`` apply (closest marker wins).
     After the test, blocked list queries are answered at once, so no long poll outlives it.
     """
-    options: dict[str, Any] = {}
-    for marker in reversed(list(request.node.iter_markers(MARKER))):
-        if marker.args:
-            raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only")
-        options.update(marker.kwargs)
+    options = _marker_options(request, MARKER)
+    seed = request.config.getoption(SEED_OPTION)
+    if seed is not None:
+        options.setdefault("seed", seed)
     consul_agent_server.server.close_idle_connections()
     consul_agent_server.configure(**options)
+    _report_on_failure(request, consul_agent_server)
     try:
         yield consul_agent_server
     finally:
@@ -110,3 +159,26 @@ def consul_env(consul_agent: FakeConsulAgent, monkeypatch: pytest.MonkeyPatch) -
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
+
+
+@pytest.fixture
+def consul_cluster(request: pytest.FixtureRequest) -> Iterator[FakeConsulCluster]:
+    """Function scope: a cluster of fake agents joined by simulated gossip, served over HTTP.
+
+    Yields a :class:`~pytest_consul_events.cluster.FakeConsulCluster`; by default three agents
+    ``node1`` (the server), ``node2`` and ``node3`` in ``dc1``, with in-order immediate gossip.
+    ``@pytest.mark.consul_cluster(...)`` sets the agents, the seed, the gossip hostility and
+    ACLs. When the test fails, its report shows the seed and the delivery timeline.
+    """
+    from pytest_consul_events.cluster import FakeConsulCluster
+
+    options = _marker_options(request, CLUSTER_MARKER)
+    seed = request.config.getoption(SEED_OPTION)
+    if seed is not None:
+        options.setdefault("seed", seed)
+    cluster = FakeConsulCluster(**options).start()
+    _report_on_failure(request, cluster)
+    try:
+        yield cluster
+    finally:
+        cluster.close()

@@ -1,0 +1,218 @@
+"""A simulated Consul cluster: several fake agents, each served over HTTP, joined by gossip.
+
+Each agent has its own node name, services, event buffer, Lamport clock and address. Fires
+go to a server of the datacenter (``?dc=`` picks another datacenter), which gossips the event
+to the others through :class:`~pytest_consul_events.model.gossip.Gossip`, whose delivery the
+test controls: order, delay, loss, duplication, manual release, partitions, stopped agents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from pytest_consul_events.fake import FakeConsulAgent
+from pytest_consul_events.model.acl import ACLStore
+from pytest_consul_events.model.agent import AgentConfig
+from pytest_consul_events.model.clock import REAL_CLOCK, Clock
+from pytest_consul_events.model.gossip import Gossip, GossipSettings, TraceEntry
+from pytest_consul_events.report import format_trace
+
+if TYPE_CHECKING:
+    import consul
+
+AgentSpec = str | Mapping[str, Any]
+DEFAULT_AGENTS: tuple[str, ...] = ("node1", "node2", "node3")
+_CLUSTER_OPTIONS = frozenset(
+    {"acl", "management_token", "default_token", "tokens", "dev_mode"}
+)  # agent options that apply to every agent of the cluster
+_GOSSIP_OPTIONS = frozenset(f.name for f in GossipSettings.__dataclass_fields__.values())
+
+
+class FakeConsulCluster:
+    """Agents by node name, their gossip, and the controls over it; a context manager.
+
+    ``agents`` lists names or mappings of agent options (``node_name``, ``datacenter``,
+    ``services``, ``server``, ``buffer_size``...). In each datacenter the first agent is a
+    server unless some agent there says ``server=True``. ``seed`` fixes every random choice
+    (event IDs, delivery order, delays, loss, duplicates); ``None`` draws one, shown by
+    :attr:`seed`. Gossip options (``unordered``, ``delay``, ``loss``, ``duplicate``,
+    ``manual``, ``flush_after``) and ACL options (``acl``, ``management_token``, ``tokens``,
+    ``default_token``) apply to the whole cluster.
+
+    Raises:
+        TypeError, ValueError: an unknown option or an invalid value, naming it.
+    """
+
+    def __init__(
+        self,
+        agents: Sequence[AgentSpec] = DEFAULT_AGENTS,
+        *,
+        seed: int | None = None,
+        host: str = "127.0.0.1",
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> None:
+        unknown = sorted(set(options) - _CLUSTER_OPTIONS - _GOSSIP_OPTIONS)
+        if unknown:
+            raise TypeError(f"unknown cluster option(s): {', '.join(unknown)}")
+        if isinstance(agents, str) or not agents:
+            raise TypeError("agents is a non-empty list of node names or option mappings")
+        self.seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
+        self.clock = REAL_CLOCK if clock is None else clock
+        gossip_options = {k: v for k, v in options.items() if k in _GOSSIP_OPTIONS}
+        if "delay" in gossip_options:
+            gossip_options["delay"] = tuple(gossip_options["delay"])
+        self.gossip = Gossip(
+            seed=self.seed, clock=self.clock, settings=GossipSettings(**gossip_options)
+        )
+        shared = {k: v for k, v in options.items() if k in _CLUSTER_OPTIONS}
+        specs = [self._spec(agent) for agent in agents]
+        self._mark_servers(specs)
+        seeds = random.Random(self.seed)
+        acl_config = AgentConfig.build(**{k: v for k, v in shared.items() if k != "dev_mode"})
+        self.acl = ACLStore(
+            enabled=acl_config.acl is not None,
+            default_policy="deny" if acl_config.acl == "deny" else "allow",
+            initial_management=acl_config.management_token,
+            rng=random.Random(seeds.getrandbits(32)),
+        )
+        self.agents: dict[str, FakeConsulAgent] = {}
+        self._clients: list[Any] = []
+        try:
+            for spec in specs:
+                options_for_agent = {**shared, **spec, "seed": seeds.getrandbits(32)}
+                options_for_agent.pop("tokens", None)
+                options_for_agent.pop("acl", None)
+                options_for_agent.pop("management_token", None)
+                agent = FakeConsulAgent(
+                    host=host, clock=self.clock, acl_store=self.acl, **options_for_agent
+                )
+                self.gossip.join(agent)
+                self.agents[agent.node_name] = agent
+            first = next(iter(self.agents.values()))
+            for number, (secret, rules) in enumerate(acl_config.tokens.items(), start=1):
+                first.create_token(rules, secret=secret, description=f"token {number}")
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _spec(agent: AgentSpec) -> dict[str, Any]:
+        if isinstance(agent, str):
+            return {"node_name": agent}
+        if isinstance(agent, Mapping):
+            spec = dict(agent)
+            if "node_name" not in spec:
+                raise ValueError(f"an agent needs a node_name: {agent!r}")
+            return spec
+        raise TypeError(f"an agent is a node name or a mapping of options, not {agent!r}")
+
+    @staticmethod
+    def _mark_servers(specs: list[dict[str, Any]]) -> None:
+        by_dc: dict[str, list[dict[str, Any]]] = {}
+        for spec in specs:
+            by_dc.setdefault(spec.get("datacenter", "dc1"), []).append(spec)
+        for members in by_dc.values():
+            if not any(spec.get("server") for spec in members):
+                members[0]["server"] = True
+            for spec in members:
+                spec.setdefault("server", False)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> FakeConsulCluster:
+        """Serve every agent; returns the cluster."""
+        for agent in self.agents.values():
+            agent.start()
+        return self
+
+    def close(self) -> None:
+        """Stop every agent and the gossip thread, and close the clients made by :meth:`client`."""
+        for client in self._clients:
+            with contextlib.suppress(Exception):
+                client.http.session.close()
+        self._clients.clear()
+        self.gossip.close()
+        for agent in self.agents.values():
+            agent.stop()
+
+    def __enter__(self) -> FakeConsulCluster:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- agents --------------------------------------------------------------------------------
+
+    def __getitem__(self, node_name: str) -> FakeConsulAgent:
+        return self.agents[node_name]
+
+    def __iter__(self) -> Iterator[FakeConsulAgent]:
+        return iter(self.agents.values())
+
+    def __len__(self) -> int:
+        return len(self.agents)
+
+    def client(self, node_name: str, *, token: str | None = None) -> consul.Consul:
+        """A py-consul client bound to one agent, closed with the cluster."""
+        client = self.agents[node_name].client(token=token)
+        self._clients.append(client)
+        return client
+
+    def stop(self, node_name: str) -> None:
+        """Take an agent down: it refuses connections and misses what is gossiped meanwhile."""
+        self.gossip.set_running(node_name, False)
+        self.agents[node_name].stop()
+
+    def start_agent(self, node_name: str) -> FakeConsulAgent:
+        """Bring a stopped agent back on the same address, with an empty event buffer."""
+        agent = self.agents[node_name].restart()
+        self.gossip.set_running(node_name, True)
+        return agent
+
+    # -- gossip --------------------------------------------------------------------------------
+
+    def settle(self) -> int:
+        """Deliver at once everything in flight (not what is held); returns how many."""
+        return self.gossip.settle()
+
+    def release(self, count: int | None = None, *, to: str | None = None) -> int:
+        """Deliver what manual mode holds: all, the first ``count``, or those to ``to``."""
+        return self.gossip.release(count, to=to)
+
+    def partition(self, *groups: Sequence[str]) -> None:
+        """Split the agents into groups that cannot reach each other until :meth:`heal`."""
+        self.gossip.partition(*groups)
+
+    def heal(self) -> int:
+        """End the partition; what it held arrives now. Returns how many deliveries."""
+        return self.gossip.heal()
+
+    @property
+    def trace(self) -> list[TraceEntry]:
+        """Every gossip step so far."""
+        return self.gossip.trace
+
+    def failure_report(self) -> tuple[str, str]:
+        """The title and text of the report section shown when a test using it fails."""
+        return "consul cluster", self.report()
+
+    def report(self) -> str:
+        """The seed, each agent's events, and the delivery trace as a timeline."""
+        lines = [f"seed: {self.seed} (replay with --consul-seed={self.seed})"]
+        for agent in self.agents.values():
+            names = ", ".join(f"{e.name}@{e.ltime}" for e in agent.events) or "(none)"
+            role = "server" if agent.config.server else "client"
+            lines.append(f"{agent.node_name} [{agent.datacenter}, {role}, {agent.url}]: {names}")
+        lines.append("")
+        lines.append(format_trace(self.trace, list(self.agents)))
+        return "\n".join(lines)

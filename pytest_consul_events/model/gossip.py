@@ -1,0 +1,430 @@
+"""Serf's LAN gossip between simulated agents: who receives an event, when, and in what order.
+
+A real datacenter gives no promise about delivery: each agent sees events in its own order,
+late, twice, or never. :class:`Gossip` makes each of those a setting, draws every random
+choice (delays, order, loss, duplication) from one seed, and records each step in a trace.
+
+* **in order** (the default): every other agent of the datacenter receives the event before
+  the fire returns, in fire order.
+* **unordered**: deliveries wait, then reach each agent in its own random order, once no
+  event has been fired for ``flush_after`` seconds, or at :meth:`Gossip.settle`.
+* **delayed**: each delivery takes a latency drawn from ``delay``, on the network's clock
+  (real time, or a :class:`~pytest_consul_events.model.clock.ManualClock` moved by the test).
+* **lossy, duplicating**: a delivery is lost, or arrives twice, with the given probability
+  (a second copy is dropped by serf's dedupe when it arrives within its window).
+* **manual**: every delivery waits until :meth:`Gossip.release`.
+* **partitions**: deliveries between groups wait until :meth:`Gossip.heal`, then arrive
+  (subject to serf's too-old rule); a stopped agent misses what is delivered while it is down.
+
+For a replay to be identical, fire the same events in the same order between
+:meth:`Gossip.settle` calls (or on a test clock): the seed fixes every random draw, while with
+real time the moments at which the background thread delivers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import random
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from pytest_consul_events import messages
+from pytest_consul_events.errors import ConsulError, NoPathToDatacenterError
+from pytest_consul_events.model.clock import REAL_CLOCK, Clock
+from pytest_consul_events.model.serf import Receipt, SerfUserEvent
+
+if TYPE_CHECKING:
+    from pytest_consul_events.model.agent import Agent
+
+
+class NoServerError(ConsulError):
+    """The datacenter has no running server to take the fire."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GossipSettings:
+    """How hostile delivery is. Probabilities are per delivery, delays in seconds."""
+
+    unordered: bool = False
+    delay: tuple[float, float] = (0.0, 0.0)
+    loss: float = 0.0
+    duplicate: float = 0.0
+    manual: bool = False
+    flush_after: float = 0.02
+
+    def __post_init__(self) -> None:
+        low, high = self.delay
+        if not 0 <= low <= high:
+            raise ValueError(f"delay must be (low, high) with 0 <= low <= high, not {self.delay}")
+        for name in ("loss", "duplicate"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a probability between 0 and 1, not {value}")
+        if self.flush_after < 0:
+            raise ValueError(f"flush_after must not be negative, not {self.flush_after}")
+
+    @property
+    def immediate(self) -> bool:
+        """Whether every delivery happens before the fire returns."""
+        return not (self.unordered or self.manual or self.delay[1] > 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class TraceEntry:
+    """One step of the delivery trace.
+
+    ``kind`` is ``fire`` (a server stamped and gossiped the event), ``deliver`` (an agent
+    received it: ``outcome`` says what it did with it), ``drop`` (it never will: lost, or the
+    agent was down) or ``hold`` (it waits for a release or a heal).
+    """
+
+    seq: int
+    at: float
+    kind: str
+    source: str
+    target: str
+    event_id: str
+    name: str
+    ltime: int
+    outcome: str
+
+
+_OUTCOMES = {
+    Receipt.ACCEPTED: "stored",
+    Receipt.DUPLICATE: "duplicate",
+    Receipt.TOO_OLD: "too old",
+    Receipt.BEFORE_MIN_TIME: "before minimum event time",
+}
+
+
+@dataclasses.dataclass(order=True)
+class _Pending:
+    due: float
+    order: float
+    seq: int
+    source: str = dataclasses.field(compare=False)
+    target: str = dataclasses.field(compare=False)
+    message: SerfUserEvent = dataclasses.field(compare=False)
+
+
+class Gossip:
+    """The LAN gossip of every datacenter of a simulated cluster, and the routing between them.
+
+    Thread-safe. Deliveries that must wait are made by one background thread, started when
+    first needed and ended by :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        clock: Clock = REAL_CLOCK,
+        settings: GossipSettings | None = None,
+    ) -> None:
+        self.seed = seed
+        self.clock = clock
+        self.settings = settings or GossipSettings()
+        self._rng = random.Random(seed)
+        self._agents: dict[str, Agent] = {}
+        self._stopped: set[str] = set()
+        self._groups: list[frozenset[str]] = []
+        self._lock = threading.Condition(threading.RLock())
+        self._deliver_lock = threading.RLock()
+        self._pending: list[_Pending] = []
+        self._held: list[_Pending] = []
+        self._seq = 0
+        self._flush_at: float | None = None
+        self._trace: list[TraceEntry] = []
+        self._start = clock.now()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        clock.watch(self._lock)
+
+    # -- membership ----------------------------------------------------------------------------
+
+    def join(self, agent: Agent) -> None:
+        """Add an agent; it gossips with the agents of its datacenter.
+
+        Raises:
+            ValueError: another agent has the same node name.
+        """
+        with self._lock:
+            if agent.node_name in self._agents:
+                raise ValueError(f"there is already an agent named {agent.node_name!r}")
+            self._agents[agent.node_name] = agent
+            agent.network = self
+
+    @property
+    def datacenters(self) -> dict[str, list[str]]:
+        """Node names by datacenter, in the order they joined."""
+        with self._lock:
+            result: dict[str, list[str]] = {}
+            for name, agent in self._agents.items():
+                result.setdefault(agent.datacenter, []).append(name)
+            return result
+
+    def set_running(self, name: str, running: bool) -> None:
+        """Mark an agent up or down; deliveries to a down agent are dropped.
+
+        Raises:
+            KeyError: no agent has this name.
+        """
+        with self._lock:
+            if name not in self._agents:
+                raise KeyError(name)
+            if running:
+                self._stopped.discard(name)
+            else:
+                self._stopped.add(name)
+
+    def is_running(self, name: str) -> bool:
+        """Whether the agent is up."""
+        with self._lock:
+            return name not in self._stopped
+
+    # -- routing -------------------------------------------------------------------------------
+
+    def route(self, origin: Agent, datacenter: str) -> Agent:
+        """The server of ``datacenter`` that takes ``origin``'s fire: the first one running
+        that ``origin`` can reach (a partition cuts RPC as well as gossip).
+
+        Raises:
+            NoPathToDatacenterError: no agent is in that datacenter.
+            NoServerError: none of its servers is running and reachable.
+        """
+        with self._lock:
+            members = [a for a in self._agents.values() if a.datacenter == datacenter]
+            if not members:
+                raise NoPathToDatacenterError()
+            for agent in members:
+                if (
+                    agent.config.server
+                    and agent.node_name not in self._stopped
+                    and not self._partitioned(origin.node_name, agent.node_name)
+                ):
+                    return agent
+            if datacenter == origin.datacenter:
+                raise NoServerError(messages.NO_KNOWN_SERVERS)
+            raise NoServerError(messages.REMOTE_DC_UNREACHABLE)
+
+    # -- gossip --------------------------------------------------------------------------------
+
+    def broadcast(self, origin: Agent, message: SerfUserEvent) -> None:
+        """Send an event stamped by ``origin`` to every other agent of its datacenter."""
+        settings = self.settings
+        with self._lock:
+            now = self.clock.now()
+            self._record("fire", origin.node_name, "", message, "gossiped")
+            for target in self._agents.values():
+                if target is origin or target.datacenter != origin.datacenter:
+                    continue
+                if settings.loss and self._rng.random() < settings.loss:
+                    self._record("drop", origin.node_name, target.node_name, message, "lost")
+                    continue
+                copies = 2 if settings.duplicate and self._rng.random() < settings.duplicate else 1
+                for _ in range(copies):
+                    self._schedule(now, origin.node_name, target.node_name, message)
+            if settings.unordered:
+                self._flush_at = now + settings.flush_after
+            self._lock.notify_all()
+        self._pump()
+
+    def _schedule(self, now: float, source: str, target: str, message: SerfUserEvent) -> None:
+        settings = self.settings
+        low, high = settings.delay
+        order = self._rng.random() if settings.unordered else 0.0
+        # Unordered without delay: the random order alone decides, not the time of the fire.
+        undelayed = 0.0 if settings.unordered else now
+        due = now + self._rng.uniform(low, high) if high > 0 else undelayed
+        self._seq += 1
+        item = _Pending(due, order, self._seq, source, target, message)
+        if settings.manual:
+            self._held.append(item)
+            self._record("hold", source, target, message, "waiting for release")
+        elif self._partitioned(source, target):
+            self._held.append(item)
+            self._record("hold", source, target, message, "partitioned")
+        else:
+            heapq.heappush(self._pending, item)
+
+    def _partitioned(self, source: str, target: str) -> bool:
+        return any((source in group) != (target in group) for group in self._groups)
+
+    def _next_due(self, now: float, flush: bool) -> _Pending | None:
+        """Pop the next delivery that may happen now (the caller holds ``_lock``)."""
+        if not self._pending:
+            return None
+        if (
+            self.settings.unordered
+            and not flush
+            and (self._flush_at is None or now < self._flush_at)
+        ):
+            return None
+        head = self._pending[0]
+        if not flush and head.due > now:
+            return None
+        return heapq.heappop(self._pending)
+
+    def _pump(self, *, flush: bool = False) -> int:
+        """Deliver what is due (everything in flight with ``flush``); returns how many."""
+        delivered = 0
+        with self._deliver_lock:
+            while True:
+                with self._lock:
+                    item = self._next_due(self.clock.now(), flush)
+                    if item is None:
+                        if self._pending:
+                            self._ensure_thread()
+                        return delivered
+                    target = self._agents.get(item.target)
+                    down = item.target in self._stopped or target is None
+                    if down:
+                        self._record("drop", item.source, item.target, item.message, "agent down")
+                        continue
+                assert target is not None
+                receipt = target.deliver(item.message)
+                outcome = "filtered" if receipt is None else _OUTCOMES[receipt]
+                with self._lock:
+                    self._record("deliver", item.source, item.target, item.message, outcome)
+                delivered += 1
+
+    # -- control -------------------------------------------------------------------------------
+
+    def settle(self) -> int:
+        """Deliver at once everything in flight, in the order it would have arrived.
+
+        Deliveries held for :meth:`release` or :meth:`heal` stay held. Returns how many
+        deliveries were made.
+        """
+        return self._pump(flush=True)
+
+    def release(self, count: int | None = None, *, to: str | None = None) -> int:
+        """Deliver deliveries held by manual mode: all, the first ``count``, or those to ``to``.
+
+        Deliveries held by a partition stay held. Returns how many were delivered.
+        """
+        with self._lock:
+            chosen: list[_Pending] = []
+            kept: list[_Pending] = []
+            for item in sorted(self._held):
+                wanted = to is None or item.target == to
+                if (
+                    wanted
+                    and (count is None or len(chosen) < count)
+                    and not self._partitioned(item.source, item.target)
+                ):
+                    chosen.append(item)
+                else:
+                    kept.append(item)
+            self._held = kept
+            now = self.clock.now()
+            for item in chosen:
+                heapq.heappush(self._pending, dataclasses.replace(item, due=now))
+        return self._pump(flush=True) if chosen else 0
+
+    def partition(self, *groups: Iterable[str]) -> None:
+        """Split agents into groups that cannot reach each other, until :meth:`heal`.
+
+        Agents named in no group form one more group together.
+
+        Raises:
+            KeyError: a name is not an agent.
+            ValueError: a name is in two groups.
+        """
+        with self._lock:
+            sets = [frozenset(group) for group in groups]
+            seen: set[str] = set()
+            for group in sets:
+                for name in group:
+                    if name not in self._agents:
+                        raise KeyError(name)
+                    if name in seen:
+                        raise ValueError(f"{name!r} is in two groups")
+                    seen.add(name)
+            rest = frozenset(self._agents) - seen
+            self._groups = [g for g in [*sets, rest] if g]
+
+    def heal(self) -> int:
+        """End every partition: deliveries held by it arrive now. Returns how many were made."""
+        with self._lock:
+            self._groups = []
+            now = self.clock.now()
+            waiting = [item for item in self._held if not self.settings.manual]
+            self._held = [item for item in self._held if self.settings.manual]
+            for item in sorted(waiting):
+                heapq.heappush(self._pending, dataclasses.replace(item, due=now))
+        return self._pump(flush=True)
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries scheduled and not yet made (held ones excluded)."""
+        with self._lock:
+            return len(self._pending)
+
+    @property
+    def held(self) -> int:
+        """Deliveries waiting for :meth:`release` or :meth:`heal`."""
+        with self._lock:
+            return len(self._held)
+
+    @property
+    def trace(self) -> list[TraceEntry]:
+        """Every step so far, in order."""
+        with self._lock:
+            return list(self._trace)
+
+    def _record(
+        self, kind: str, source: str, target: str, message: SerfUserEvent, outcome: str
+    ) -> None:
+        self._trace.append(
+            TraceEntry(
+                seq=len(self._trace) + 1,
+                at=round(self.clock.now() - self._start, 6),
+                kind=kind,
+                source=source,
+                target=target,
+                event_id=message.event.id,
+                name=message.event.name,
+                ltime=message.ltime,
+                outcome=outcome,
+            )
+        )
+
+    # -- the delivery thread -------------------------------------------------------------------
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None and not self._closed:
+            self._thread = threading.Thread(
+                target=self._run, name="consul-fake-gossip", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                wake = self._wake_time()
+                if wake is None or self.clock.now() < wake:
+                    self.clock.wait(self._lock, wake)
+                    continue
+            self._pump()
+
+    def _wake_time(self) -> float | None:
+        if not self._pending:
+            return None
+        due = self._pending[0].due
+        if self.settings.unordered:
+            flush_at = self._flush_at if self._flush_at is not None else due
+            return max(flush_at, min(item.due for item in self._pending))
+        return due
+
+    def close(self) -> None:
+        """Stop the delivery thread; what is still in flight is never delivered."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(5)
