@@ -127,6 +127,7 @@ TOKEN_NOT_FOUND = "Cannot find token {accessor}"  # %q
 # agent/consul/acl_endpoint.go ACL.TokenDelete
 TOKEN_DELETE_BAD_ACCESSOR = "Accessor ID is missing or an invalid UUID"
 TOKEN_DELETE_ANONYMOUS = "Delete operation not permitted on the anonymous token"
+TOKEN_DELETE_OWN = "Deletion of the request's authorization token is not permitted"
 # acl/acl.go and agent/consul/acl.go: the anonymous token
 ANONYMOUS_TOKEN_SECRET = "anonymous"
 ANONYMOUS_TOKEN_ACCESSOR_ID = "00000000-0000-0000-0000-000000000002"

@@ -51,14 +51,23 @@ def _error(exc: ConsulError) -> Reply:
     return responses.text(status, text)
 
 
-def _authorize(call: Call, agent: Agent, access: str) -> ResolvedACL:
-    """Check ACLs are on and the request's token holds ``acl:<access>``.
+def _enabled(agent: Agent) -> None:
+    """Every ACL handler starts here: ``checkACLDisabled``.
 
     Raises:
-        _Refused: with 401 ``ACL support disabled``, the resolution error, or a 403.
+        _Refused: with 401 ``ACL support disabled``.
     """
     if not agent.acl.enabled:
         raise _Refused(responses.text(401, messages.ACL_DISABLED))
+
+
+def _authorize(call: Call, agent: Agent, access: str) -> ResolvedACL:
+    """Check the request's token holds ``acl:<access>`` (the RPC's check, after the handler's
+    own validation of the path and body).
+
+    Raises:
+        _Refused: with the resolution error, or a 403.
+    """
     try:
         authz = agent.acl.resolve(call.token or agent.config.default_token)
     except ConsulError as exc:
@@ -174,6 +183,7 @@ def _guarded(handler: Any) -> Any:
 @_guarded
 def list_policies(call: Call, agent: Agent) -> Reply:
     """``GET /v1/acl/policies``: every policy's stub, built-ins included, sorted by ID."""
+    _enabled(agent)
     _authorize(call, agent, "read")
     stubs = [_policy_stub(p) for p in sorted(agent.acl.policies(), key=lambda p: p.id)]
     return responses.json_reply(stubs, pretty=call.pretty)
@@ -182,10 +192,11 @@ def list_policies(call: Call, agent: Agent) -> Reply:
 @_guarded
 def create_policy(call: Call, agent: Agent) -> Reply:
     """``PUT /v1/acl/policy``: create a policy from ``Name``, ``Rules`` and ``Description``."""
-    _authorize(call, agent, "write")
+    _enabled(agent)
     document = _body(call, _POLICY_FIELDS, _POLICY_TYPE, messages.POLICY_DECODE_FAILED)
     if document.get("ID"):
         return responses.text(400, messages.POLICY_ID_ON_CREATE)
+    _authorize(call, agent, "write")
     policy = agent.acl.create_policy(
         str(document.get("Name") or ""),
         str(document.get("Rules") or ""),
@@ -197,24 +208,24 @@ def create_policy(call: Call, agent: Agent) -> Reply:
 @_guarded
 def policy_by_id(call: Call, agent: Agent) -> Reply:
     """``GET``, ``PUT`` and ``DELETE /v1/acl/policy/<id>``: read, update or delete a policy."""
+    _enabled(agent)
     policy_id = call.path[len(POLICY_PREFIX) :]
+    if not policy_id:
+        return responses.text(400, messages.MISSING_POLICY_ID)
     if call.method == "GET":
         _authorize(call, agent, "read")
-        if not policy_id:
-            return responses.text(400, messages.MISSING_POLICY_ID)
         policy = agent.acl.get_policy(policy_id)
         if policy is None:
             return responses.text(404, messages.POLICY_NOT_EXIST)
         return responses.json_reply(policy_json(policy), pretty=call.pretty)
-    _authorize(call, agent, "write")
     if call.method == "DELETE":
-        if not policy_id:
-            return responses.text(400, messages.MISSING_POLICY_ID)
+        _authorize(call, agent, "write")
         agent.acl.delete_policy(policy_id)
         return responses.json_reply(True, pretty=call.pretty)
     document = _body(call, _POLICY_FIELDS, _POLICY_TYPE, messages.POLICY_DECODE_FAILED)
     if document.get("ID") and document["ID"] != policy_id:
         return responses.text(400, messages.POLICY_ID_MISMATCH)
+    _authorize(call, agent, "write")
     policy = agent.acl.update_policy(
         policy_id,
         name=str(document.get("Name") or ""),
@@ -230,6 +241,7 @@ def policy_by_id(call: Call, agent: Agent) -> Reply:
 @_guarded
 def list_tokens(call: Call, agent: Agent) -> Reply:
     """``GET /v1/acl/tokens``: every token, the anonymous one included."""
+    _enabled(agent)
     _authorize(call, agent, "read")
     tokens = sorted(agent.acl.tokens(), key=lambda t: t.accessor_id)
     return responses.json_reply([token_json(agent, t) for t in tokens], pretty=call.pretty)
@@ -238,8 +250,9 @@ def list_tokens(call: Call, agent: Agent) -> Reply:
 @_guarded
 def create_token(call: Call, agent: Agent) -> Reply:
     """``PUT /v1/acl/token``: create a token linked to policies by ``ID`` or ``Name``."""
-    _authorize(call, agent, "write")
+    _enabled(agent)
     document = _body(call, _TOKEN_FIELDS, _TOKEN_TYPE, messages.TOKEN_DECODE_FAILED)
+    _authorize(call, agent, "write")
     token = agent.acl.create_token(
         accessor_id=document.get("AccessorID") or None,
         secret_id=document.get("SecretID") or None,
@@ -267,26 +280,28 @@ def token_self(call: Call, agent: Agent) -> Reply:
 @_guarded
 def token_by_id(call: Call, agent: Agent) -> Reply:
     """``GET``, ``PUT``, ``DELETE /v1/acl/token/<accessor>`` and ``PUT .../<accessor>/clone``."""
+    _enabled(agent)
     accessor = call.path[len(TOKEN_PREFIX) :]
+    if not accessor:
+        return responses.text(400, messages.MISSING_TOKEN_ID)
     if call.method == "PUT" and accessor.endswith("/clone"):
         return _clone(call, agent, accessor[: -len("/clone")])
     if call.method == "GET":
         _authorize(call, agent, "read")
-        if not accessor:
-            return responses.text(400, messages.MISSING_TOKEN_ID)
         token = agent.acl.get_token(accessor)
         if token is None:
             return responses.text(404, messages.TOKEN_NOT_EXIST)
         return responses.json_reply(token_json(agent, token), pretty=call.pretty)
-    _authorize(call, agent, "write")
     if call.method == "DELETE":
-        if not accessor:
-            return responses.text(400, messages.MISSING_TOKEN_ID)
+        authz = _authorize(call, agent, "write")
+        if authz.token is not None and authz.token.accessor_id.lower() == accessor.lower():
+            return responses.text(500, messages.TOKEN_DELETE_OWN)
         agent.acl.delete_token(accessor)
         return responses.json_reply(True, pretty=call.pretty)
     document = _body(call, _TOKEN_FIELDS, _TOKEN_TYPE, messages.TOKEN_DECODE_FAILED)
     if document.get("AccessorID") and document["AccessorID"] != accessor:
         return responses.text(400, messages.TOKEN_ID_MISMATCH)
+    _authorize(call, agent, "write")
     token = agent.acl.update_token(
         accessor,
         policies=_policy_links(document) if "Policies" in document else None,
@@ -296,8 +311,8 @@ def token_by_id(call: Call, agent: Agent) -> Reply:
 
 
 def _clone(call: Call, agent: Agent, accessor: str) -> Reply:
-    _authorize(call, agent, "write")
     document = _body(call, _TOKEN_FIELDS, _TOKEN_TYPE, messages.TOKEN_DECODE_FAILED)
+    _authorize(call, agent, "write")
     original = agent.acl.get_token(accessor)
     if original is None:
         return responses.text(403, messages.ACL_NOT_FOUND)

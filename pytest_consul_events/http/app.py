@@ -10,6 +10,7 @@ pretty-printed (``?pretty`` or dev mode) and gzip-compressed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING
 from pytest_consul_events import messages
 from pytest_consul_events.gocompat.query import QueryError, escaped_path, parse_query
 from pytest_consul_events.http import acl_endpoints, agent_endpoints, events, responses
-from pytest_consul_events.http.call import Call
+from pytest_consul_events.http.call import BODY_KEY, Call
 from pytest_consul_events.http.mux import Mux, Redirect, redirect_body
+from pytest_consul_events.http.requestlog import MAX_BODY, RequestLog, RequestRecord, redact_query
 from pytest_consul_events.http.responses import Reply
 from pytest_consul_events.model.agent import Agent
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 Handler = Callable[[Call, Agent], Reply]
+UNIMPLEMENTED_KEY = "consul_fake.unimplemented"
 
 ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
     # agent/http_register.go: pattern, allowed methods, handler
@@ -64,12 +67,28 @@ class ConsulApp:
 
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
+        self.log = RequestLog()
         self._mux: Mux[Handler] = Mux()
         for pattern, methods, handler in ROUTES:
             self._mux.add(pattern, methods, handler)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
         reply = self.handle(environ)
+        method = environ.get("REQUEST_METHOD", "GET")
+        self.log.append(
+            RequestRecord(
+                method=method,
+                path=environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"),
+                query=redact_query(environ.get("QUERY_STRING", "")),
+                body=environ.get(BODY_KEY, b"")[:MAX_BODY],
+                status=reply.status,
+                duration=time.perf_counter() - started,
+                token=bool(environ.get("HTTP_X_CONSUL_TOKEN") or environ.get("HTTP_AUTHORIZATION"))
+                or "token=" in environ.get("QUERY_STRING", ""),
+                implemented=not environ.get(UNIMPLEMENTED_KEY, False),
+            )
+        )
         headers = list(reply.headers)
         if reply.content_type is not None:
             headers.append(("Content-Type", reply.content_type))
@@ -100,6 +119,7 @@ class ConsulApp:
             raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
         route = self._mux.match(path, escaped_path(raw_path, path), raw_query)
         if route is None:
+            environ[UNIMPLEMENTED_KEY] = path != "/"
             return self._index(path)
         if isinstance(route, Redirect):
             body, content_type = redirect_body(route.location, method)

@@ -10,6 +10,9 @@ from pytest_consul_events.http.params import Query, parse_token
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
+BODY_KEY = "consul_fake.body"
+"""Where the body a handler read is left in the environ, for the request log."""
+
 MAX_BODY_READ = 64 * 1024
 """Bodies are read at most this far: anything larger fails serf's 512-byte limit anyway."""
 
@@ -59,4 +62,6 @@ class Call:
         if not length:
             return None
         stream = self.environ["wsgi.input"]
-        return bytes(stream.read(min(length, MAX_BODY_READ + 1)))
+        body = bytes(stream.read(min(length, MAX_BODY_READ + 1)))
+        self.environ[BODY_KEY] = body
+        return body

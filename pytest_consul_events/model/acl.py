@@ -847,6 +847,11 @@ class ACLStore:
         with self._lock:
             return list(self._policies.values())
 
+    def find_policy(self, name: str) -> Policy | None:
+        """The policy with this name (compared case-insensitively, as Consul does), or ``None``."""
+        with self._lock:
+            return self._policy_by_name(name)
+
     def _policy_by_name(self, name: str) -> Policy | None:
         wanted = name.lower()
         for policy in self._policies.values():

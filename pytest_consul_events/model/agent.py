@@ -23,7 +23,7 @@ from pytest_consul_events.errors import (
 )
 from pytest_consul_events.gocompat.strconv import go_quote
 from pytest_consul_events.messages import GLOBAL_MANAGEMENT_POLICY_ID
-from pytest_consul_events.model.acl import ACLStore, ResolvedACL, Token
+from pytest_consul_events.model.acl import ACLStore, ResolvedACL, Token, parse_rules
 from pytest_consul_events.model.clock import REAL_CLOCK, Clock
 from pytest_consul_events.model.event import (
     REMOTE_EXEC_NAME,
@@ -120,6 +120,8 @@ class AgentConfig:
             isinstance(k, str) and k and isinstance(v, str) for k, v in config.tokens.items()
         ):
             raise TypeError("tokens must map non-empty secrets to rules (strings)")
+        for rules in config.tokens.values():
+            parse_rules(rules)  # invalid rules are refused before anything is reset
         return config
 
 
@@ -304,17 +306,28 @@ class Agent:
             RulesParseError, InvalidPolicyError: the rules are not valid, with Consul's text.
             ACLStoreError: the secret is in use or a policy is unknown.
         """
+        store = self.acl
         links = list(policies)
+        own_policy = None
         if rules is not None:
             with self._cond:
-                self._policy_counter += 1
-                name = f"token-policy-{self._policy_counter}"
-            links.append(self.acl.create_policy(name, rules).id)
+                while True:
+                    self._policy_counter += 1
+                    name = f"token-policy-{self._policy_counter}"
+                    if store.find_policy(name) is None:
+                        break
+                own_policy = store.create_policy(name, rules)
+            links.append(own_policy.id)
         if management:
             links.append(GLOBAL_MANAGEMENT_POLICY_ID)
-        if secret is not None:
-            return self.acl.configure_token(secret, policies=links, description=description)
-        return self.acl.create_token(policies=links, description=description)
+        try:
+            if secret is not None:
+                return store.configure_token(secret, policies=links, description=description)
+            return store.create_token(policies=links, description=description)
+        except ConsulError:
+            if own_policy is not None:
+                store.delete_policy(own_policy.id)
+            raise
 
     def _resolve(self, token: str) -> ResolvedACL | None:
         """The authorizer of a token (already defaulted), ``None`` when ACLs are off.
@@ -442,6 +455,11 @@ class Agent:
             else:
                 server = self
             message = server.serve_event_fire(event, token)
+        except PermissionDeniedError as exc:
+            if not self.config.server:
+                # The HTTP body stays "Permission denied"; only the long form is wrapped.
+                exc.detail = messages.RPC_ERROR_PREFIX + exc.detail
+            raise
         except ConsulError as exc:
             if not self.config.server:
                 # agent/pool/pool.go: a client agent reports what the server said, prefixed.
