@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pytest_consul_events.http.app import ConsulApp
+from pytest_consul_events.http.requestlog import RequestLog
 from pytest_consul_events.model.acl import ACLStore
 from pytest_consul_events.model.agent import Agent, AgentConfig, Network
 from pytest_consul_events.model.clock import Clock
@@ -96,12 +97,19 @@ class FakeConsulAgent(Agent):
         return self.start()
 
     def configure(self, **options: Any) -> None:
-        """Reset the agent to a fresh state with these options (the marker's keywords).
+        """Reset the agent to a fresh state with these options (the marker's keywords), and
+        forget the requests it logged.
 
         Raises:
             TypeError, ValueError: an option is unknown or invalid.
         """
         self.reset(AgentConfig.build(**options))
+        self.app.log.clear()
+
+    @property
+    def requests(self) -> RequestLog:
+        """Every HTTP request served since the last reset (tokens redacted), oldest first."""
+        return self.app.log
 
     def client(self, *, token: str | None = None, dc: str | None = None) -> consul.Consul:
         """A py-consul ``consul.Consul`` bound to this agent over plain HTTP.

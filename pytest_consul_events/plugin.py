@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 MARKER = "consul_agent"
 CLUSTER_MARKER = "consul_cluster"
 SEED_OPTION = "--consul-seed"
+STRICT_OPTION = "--consul-strict"
+STRICT_MARKER = "consul_strict"
 _REPORTED = pytest.StashKey[list[Any]]()
+_SESSION_AGENT = pytest.StashKey["FakeConsulAgent"]()
+_ACTIVE = pytest.StashKey["FakeConsulAgent"]()
+_STRICT = pytest.StashKey[bool]()
 
 CONSUL_ENV_CLEARED = (
     "CONSUL_HTTP_TOKEN",
@@ -50,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="seed for the fake agents and clusters of tests whose marker sets none "
         "(replays a failure's event IDs and gossip schedule)",
     )
+    group.addoption(
+        STRICT_OPTION,
+        action="store_true",
+        default=False,
+        help="fail tests that call Consul endpoints the fake agent does not implement",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,7 +68,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(**options): configure the fake agent of the consul_agent fixture for this test "
         "(node_name, datacenter, services, buffer_size, seed, dev_mode, acl, management_token, "
-        "tokens, default_token).",
+        "tokens, default_token, server, clock, strict).",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{STRICT_MARKER}: fail the test if it calls an endpoint the fake agent does not serve.",
     )
     config.addinivalue_line(
         "markers",
@@ -93,43 +108,95 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 report.sections.append(subject.failure_report())
 
 
+def _session_agent(config: pytest.Config) -> FakeConsulAgent:
+    """The agent server of this session (or xdist worker), started on first use."""
+    agent = config.stash.get(_SESSION_AGENT, None)
+    if agent is None:
+        from pytest_consul_events.fake import FakeConsulAgent
+
+        agent = FakeConsulAgent().start()
+        config.stash[_SESSION_AGENT] = agent
+        config.add_cleanup(agent.stop)
+    return agent
+
+
 @pytest.fixture(scope="session")
-def consul_agent_server() -> Iterator[FakeConsulAgent]:
+def consul_agent_server(request: pytest.FixtureRequest) -> FakeConsulAgent:
     """Session scope: the one fake agent server of this session (or xdist worker).
 
     Prefer ``consul_agent``, which clears it before each test.
     """
-    from pytest_consul_events.fake import FakeConsulAgent
-
-    agent = FakeConsulAgent().start()
-    try:
-        yield agent
-    finally:
-        agent.stop()
+    return _session_agent(request.config)
 
 
 @pytest.fixture
-def consul_agent(
-    request: pytest.FixtureRequest, consul_agent_server: FakeConsulAgent
-) -> Iterator[FakeConsulAgent]:
+def consul_agent(request: pytest.FixtureRequest) -> FakeConsulAgent:
     """Function scope: the fake agent, cleared and configured for this test.
 
-    Yields a :class:`~pytest_consul_events.fake.FakeConsulAgent` served on 127.0.0.1 at a
-    free port. Before the test every event, service and fire is forgotten, the Lamport clock
-    restarts, and the options of ``@pytest.mark.consul_agent(...)`` apply (closest marker wins).
+    Returns a :class:`~pytest_consul_events.fake.FakeConsulAgent` served on 127.0.0.1 at a
+    free port, shared by the session. Before the test every event, service, fire and logged
+    request is forgotten, the Lamport clock restarts, and the options of
+    ``@pytest.mark.consul_agent(...)`` apply (closest marker wins); ``clock="manual"`` gives
+    the agent a :class:`~pytest_consul_events.model.clock.ManualClock` (``agent.clock``).
     After the test, blocked list queries are answered at once, so no long poll outlives it.
     """
+    agent = _session_agent(request.config)
     options = _marker_options(request, MARKER)
     seed = request.config.getoption(SEED_OPTION)
     if seed is not None:
         options.setdefault("seed", seed)
-    consul_agent_server.server.close_idle_connections()
-    consul_agent_server.configure(**options)
-    _report_on_failure(request, consul_agent_server)
-    try:
-        yield consul_agent_server
-    finally:
-        consul_agent_server.release_blocked()
+    clock = options.pop("clock", None)
+    strict = options.pop("strict", None)
+    agent.server.close_idle_connections()
+    agent.configure(**options)
+    agent.clock = _make_clock(clock)
+    request.node.stash[_ACTIVE] = agent
+    if strict if strict is not None else _strict(request):
+        request.node.stash[_STRICT] = True
+    _report_on_failure(request, agent)
+    return agent
+
+
+def _make_clock(clock: Any) -> Any:
+    from pytest_consul_events.model.clock import REAL_CLOCK, ManualClock
+
+    if clock is None or clock == "real":
+        return REAL_CLOCK
+    if clock == "manual":
+        return ManualClock()
+    if isinstance(clock, ManualClock):
+        return clock
+    raise ValueError(f"clock must be 'real', 'manual' or a ManualClock, not {clock!r}")
+
+
+def _strict(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption(STRICT_OPTION)) or (
+        request.node.get_closest_marker(STRICT_MARKER) is not None
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """End the long polls a test left on the shared agent before other fixtures tear down."""
+    agent = item.stash.get(_ACTIVE, None)
+    if agent is not None:
+        agent.release_blocked()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """In strict mode, fail a test that called an endpoint the fake does not implement."""
+    result = yield
+    if item.stash.get(_STRICT, False):
+        agent = item.stash.get(_ACTIVE, None)
+        missing = [] if agent is None else agent.requests.unimplemented
+        if missing:
+            lines = "\n".join(f"  {record}" for record in missing)
+            raise AssertionError(
+                "the code under test called endpoints the fake Consul agent does not "
+                f"implement (strict mode):\n{lines}"
+            )
+    return result
 
 
 @pytest.fixture

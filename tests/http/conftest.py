@@ -19,8 +19,11 @@ from pytest_consul_events.fake import FakeConsulAgent
 
 
 @pytest.fixture(autouse=True)
-def _no_thread_left_behind() -> Iterator[None]:
-    """Every thread a test starts (server connections, helpers, agents) ends soon after it."""
+def _no_thread_left_behind(consul_agent_server: FakeConsulAgent) -> Iterator[None]:
+    """Every thread a test starts (server connections, helpers, agents) ends soon after it.
+
+    The session's agent server is started first: its accept thread is meant to outlive tests.
+    """
     before = list(threading.enumerate())
     yield
     deadline = time.monotonic() + 2.0
