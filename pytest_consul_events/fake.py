@@ -7,6 +7,7 @@ import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pytest_consul_events import assertions
 from pytest_consul_events.http.app import ConsulApp
 from pytest_consul_events.http.requestlog import RequestLog
 from pytest_consul_events.model.acl import ACLStore
@@ -16,6 +17,10 @@ from pytest_consul_events.server import HTTPServer
 
 if TYPE_CHECKING:
     import consul
+
+
+REPORTED_REQUESTS = 30
+"""How many of the latest requests a failure report lists."""
 
 
 class FakeConsulAgent(Agent):
@@ -152,6 +157,11 @@ class FakeConsulAgent(Agent):
     ) -> None:
         self.stop()
 
+    assert_fired = assertions.assert_fired
+    assert_not_fired = assertions.assert_not_fired
+    assert_fired_in_order = assertions.assert_fired_in_order
+    wait_for_event = assertions.wait_for_event
+
     def failure_report(self) -> tuple[str, str]:
         """The title and text of the report section shown when a test using this agent fails."""
         lines = [
@@ -165,6 +175,15 @@ class FakeConsulAgent(Agent):
         fired = self.fired
         if len(fired) != len(self.events):
             lines.append(f"fired through it: {', '.join(e.name for e in fired) or '(none)'}")
+        requests = list(self.requests)
+        lines.append(f"requests served ({len(requests)}):")
+        shown = requests[-REPORTED_REQUESTS:]
+        if len(shown) < len(requests):
+            lines.append(f"  ... {len(requests) - len(shown)} earlier requests")
+        lines.extend(
+            f"  {record}" + ("" if record.implemented else "  (not served by the fake)")
+            for record in shown
+        )
         return "consul agent", "\n".join(lines)
 
     def __repr__(self) -> str:

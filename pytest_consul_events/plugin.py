@@ -64,6 +64,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("asyncio"):
+        from pytest_consul_events import aio_plugin
+
+        config.pluginmanager.register(aio_plugin, "consul_events_aio")
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): configure the fake agent of the consul_agent fixture for this test "

@@ -468,6 +468,7 @@ class Agent:
             raise
         with self._cond:
             self._fired.append(dataclasses.replace(event, ltime=message.ltime))
+            self._cond.notify_all()
         return event
 
     def serve_event_fire(self, event: UserEvent, token: str) -> SerfUserEvent:
