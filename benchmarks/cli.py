@@ -1,0 +1,122 @@
+"""The command line: ``python -m benchmarks [--quick] [--only NAME ...] [--markdown]``.
+
+Benchmarks, in the order they run:
+
+* ``fixture_overhead``: per-test cost of ``consul_agent`` / ``consul_client`` over an empty test;
+* ``startup``: pytest start-up with the plugin installed but unused vs ``-p no:consul_events``;
+* ``pyconsul_calls``: py-consul fire/list calls per second, fake vs a canned keep-alive server;
+* ``wake_latency``: a fire to a blocked client's answer vs a plain list round trip;
+* ``wake_100``: 100 blocked clients answered by one fire vs 100 concurrent plain lists;
+* ``fire_throughput``: ``Agent.fire`` per second vs appends to a locked deque;
+* ``memory_per_agent``: bytes of an agent with a full buffer vs the raw payload and ID bytes.
+
+Progress and notes go to stderr. The table goes to stdout, as plain text, or with ``--markdown``
+as Markdown (the plain table then goes to stderr). The exit status is 1 if a target was missed
+by more than the noise (``FAIL``; ``UNSURE`` rows do not count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from benchmarks import (
+    fire_throughput,
+    fixture_overhead,
+    memory_per_agent,
+    pyconsul_calls,
+    startup,
+    wake,
+)
+from benchmarks.harness import (
+    Report,
+    Settings,
+    log,
+    machine_info,
+    render_markdown,
+    render_text,
+)
+
+BENCHMARKS: dict[str, Callable[[Settings], Report]] = {
+    "fixture_overhead": fixture_overhead.run,
+    "startup": startup.run,
+    "pyconsul_calls": pyconsul_calls.run,
+    "wake_latency": wake.run_latency,
+    "wake_100": wake.run_100,
+    "fire_throughput": fire_throughput.run,
+    "memory_per_agent": memory_per_agent.run,
+}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark the fake Consul agent against baselines measured in the same run.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer rounds and smaller sizes: a smoke run"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(BENCHMARKS),
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable); one of: {', '.join(BENCHMARKS)}",
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the table as Markdown on stdout"
+    )
+    return parser.parse_args(argv)
+
+
+def _leftover_threads() -> list[str]:
+    """Threads other than the main one still alive a moment after the benchmarks."""
+    deadline = time.monotonic() + 2.0
+    while True:
+        alive = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.01)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen benchmarks, print the table; 1 if a target was missed, else 0."""
+    args = parse_args(argv)
+    settings = Settings(quick=args.quick)
+    names = [name for name in BENCHMARKS if not args.only or name in args.only]
+    log(f"machine: {machine_info()}")
+    log(f"mode: {'quick' if settings.quick else 'full'}; benchmarks: {', '.join(names)}")
+    combined = Report()
+    started = time.perf_counter()
+    for name in names:
+        log(f"{name} ...")
+        begin = time.perf_counter()
+        report = BENCHMARKS[name](settings)
+        log(f"{name}: {time.perf_counter() - begin:.1f} s")
+        combined.rows.extend(report.rows)
+        combined.notes.extend(report.notes)
+    elapsed = time.perf_counter() - started
+    leftovers = _leftover_threads()
+    if leftovers:
+        combined.notes.append(f"WARNING: threads still alive at the end: {leftovers}")
+    else:
+        combined.notes.append("every server, client and thread was closed")
+    combined.notes.append(f"total {elapsed:.1f} s; machine: {machine_info()}")
+
+    text = render_text(combined.rows)
+    notes = "\n".join(f"- {note}" for note in combined.notes)
+    if args.markdown:
+        log("\n" + text)
+        print(render_markdown(combined.rows))
+        print()
+        print(notes)
+    else:
+        log("")
+        print(text)
+        print()
+        print(notes)
+    failed = [row.name for row in combined.rows if row.failed]
+    return 1 if failed else 0
