@@ -467,7 +467,7 @@ class Agent:
                 exc.args = (exc.message,)
             raise
         with self._cond:
-            self._fired.append(dataclasses.replace(event, ltime=message.ltime))
+            self._fired.append(message.stamped)
             self._cond.notify_all()
         return event
 
@@ -503,7 +503,7 @@ class Agent:
             receipt = self._serf.receive(message)
             if receipt is not Receipt.ACCEPTED:
                 return receipt
-            event = dataclasses.replace(message.event, ltime=message.ltime)
+            event = message.stamped
             filters = received_filters(event.node_filter, event.service_filter, event.tag_filter)
             if filters is None or not filters.admits(
                 self.config.node_name, self._services.values()

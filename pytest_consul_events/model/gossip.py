@@ -136,7 +136,7 @@ class Gossip:
         self._held: list[_Pending] = []
         self._seq = 0
         self._flush_at: float | None = None
-        self._trace: list[TraceEntry] = []
+        self._trace: list[tuple[float, str, str, str, SerfUserEvent, str]] = []
         self._start = clock.now()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -214,6 +214,9 @@ class Gossip:
     def broadcast(self, origin: Agent, message: SerfUserEvent) -> None:
         """Send an event stamped by ``origin`` to every other agent of its datacenter."""
         settings = self.settings
+        if settings.immediate and not (settings.loss or settings.duplicate):
+            self._broadcast_now(origin, message)
+            return
         with self._lock:
             now = self.clock.now()
             self._record("fire", origin.node_name, "", message, "gossiped")
@@ -230,6 +233,44 @@ class Gossip:
                 self._flush_at = now + settings.flush_after
             self._lock.notify_all()
         self._pump()
+
+    def _broadcast_now(self, origin: Agent, message: SerfUserEvent) -> None:
+        """In-order immediate gossip: deliver to each agent in turn before returning.
+
+        Deliveries still in flight (scheduled under other settings) go first, so that no agent
+        sees this event before an earlier one.
+        """
+        with self._deliver_lock:
+            if self._pending:
+                self._pump(flush=True)
+            source = origin.node_name
+            with self._lock:
+                now = self.clock.now()
+                self._trace.append((now, "fire", source, "", message, "gossiped"))
+                targets: list[Agent] = []
+                for target in self._agents.values():
+                    if target is origin or target.datacenter != origin.datacenter:
+                        continue
+                    name = target.node_name
+                    if self._groups and self._partitioned(source, name):
+                        self._seq += 1
+                        self._held.append(_Pending(now, 0.0, self._seq, source, name, message))
+                        self._trace.append((now, "hold", source, name, message, "partitioned"))
+                    elif name in self._stopped:
+                        self._trace.append((now, "drop", source, name, message, "agent down"))
+                    else:
+                        targets.append(target)
+            results = []
+            for target in targets:
+                receipt = target.deliver(message)
+                results.append(
+                    (target.node_name, "filtered" if receipt is None else _OUTCOMES[receipt])
+                )
+            with self._lock:
+                now = self.clock.now()
+                self._trace.extend(
+                    (now, "deliver", source, name, message, outcome) for name, outcome in results
+                )
 
     def _schedule(self, now: float, source: str, target: str, message: SerfUserEvent) -> None:
         settings = self.settings
@@ -373,15 +414,11 @@ class Gossip:
     def trace(self) -> list[TraceEntry]:
         """Every step so far, in order."""
         with self._lock:
-            return list(self._trace)
-
-    def _record(
-        self, kind: str, source: str, target: str, message: SerfUserEvent, outcome: str
-    ) -> None:
-        self._trace.append(
+            raw = list(self._trace)
+        return [
             TraceEntry(
-                seq=len(self._trace) + 1,
-                at=round(self.clock.now() - self._start, 6),
+                seq=number,
+                at=round(at - self._start, 6),
                 kind=kind,
                 source=source,
                 target=target,
@@ -390,7 +427,13 @@ class Gossip:
                 ltime=message.ltime,
                 outcome=outcome,
             )
-        )
+            for number, (at, kind, source, target, message, outcome) in enumerate(raw, start=1)
+        ]
+
+    def _record(
+        self, kind: str, source: str, target: str, message: SerfUserEvent, outcome: str
+    ) -> None:
+        self._trace.append((self.clock.now(), kind, source, target, message, outcome))
 
     # -- the delivery thread -------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from dataclasses import replace
 
 from pytest_consul_events.model.event import UserEvent
@@ -33,6 +34,12 @@ class SerfUserEvent:
 
     ltime: int
     event: UserEvent
+
+    @functools.cached_property
+    def stamped(self) -> UserEvent:
+        """The event as receiving agents store it, with this Lamport time; made once and
+        shared by every receiver (events are immutable)."""
+        return replace(self.event, ltime=self.ltime)
 
 
 class Receipt(enum.Enum):
