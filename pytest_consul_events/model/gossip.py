@@ -238,16 +238,17 @@ class Gossip:
         """In-order immediate gossip: deliver to each agent in turn before returning.
 
         Deliveries still in flight (scheduled under other settings) go first, so that no agent
-        sees this event before an earlier one.
+        sees this event before an earlier one. The trace lists the agents in joining order.
         """
         with self._deliver_lock:
             if self._pending:
                 self._pump(flush=True)
             source = origin.node_name
+            # One step per agent, in order: a target to deliver to, or a finished trace entry.
+            steps: list[Agent | tuple[float, str, str, str, SerfUserEvent, str]] = []
             with self._lock:
                 now = self.clock.now()
                 self._trace.append((now, "fire", source, "", message, "gossiped"))
-                targets: list[Agent] = []
                 for target in self._agents.values():
                     if target is origin or target.datacenter != origin.datacenter:
                         continue
@@ -255,22 +256,23 @@ class Gossip:
                     if self._groups and self._partitioned(source, name):
                         self._seq += 1
                         self._held.append(_Pending(now, 0.0, self._seq, source, name, message))
-                        self._trace.append((now, "hold", source, name, message, "partitioned"))
+                        steps.append((now, "hold", source, name, message, "partitioned"))
                     elif name in self._stopped:
-                        self._trace.append((now, "drop", source, name, message, "agent down"))
+                        steps.append((now, "drop", source, name, message, "agent down"))
                     else:
-                        targets.append(target)
-            results = []
-            for target in targets:
-                receipt = target.deliver(message)
-                results.append(
-                    (target.node_name, "filtered" if receipt is None else _OUTCOMES[receipt])
+                        steps.append(target)
+            entries = []
+            for step in steps:
+                if isinstance(step, tuple):
+                    entries.append(step)
+                    continue
+                receipt = step.deliver(message)
+                outcome = "filtered" if receipt is None else _OUTCOMES[receipt]
+                entries.append(
+                    (self.clock.now(), "deliver", source, step.node_name, message, outcome)
                 )
             with self._lock:
-                now = self.clock.now()
-                self._trace.extend(
-                    (now, "deliver", source, name, message, outcome) for name, outcome in results
-                )
+                self._trace.extend(entries)
 
     def _schedule(self, now: float, source: str, target: str, message: SerfUserEvent) -> None:
         settings = self.settings
