@@ -174,8 +174,13 @@ class FakeConsulCluster:
         self.agents[node_name].stop()
 
     def start_agent(self, node_name: str) -> FakeConsulAgent:
-        """Bring a stopped agent back on the same address, with an empty event buffer."""
+        """Bring a stopped agent back on the same address, with an empty event buffer.
+
+        As Consul rejoins with ``ignoreOld``, it takes the cluster's event clock and ignores
+        events older than it, such as those still in flight from before it stopped.
+        """
         agent = self.agents[node_name].restart()
+        agent.join_with_ignore_old(self.gossip.peer_event_time(node_name))
         self.gossip.set_running(node_name, True)
         return agent
 

@@ -215,6 +215,11 @@ class Agent:
         """
         return self._ensure_acl()
 
+    @property
+    def acl_enabled(self) -> bool:
+        """Whether ACLs are enforced (without making the ACL store)."""
+        return self._acl is not None and self._acl.enabled
+
     def _ensure_acl(self) -> ACLStore:
         with self._cond:
             if self._acl is None:
@@ -492,6 +497,19 @@ class Agent:
         return message
 
     # -- receiving -----------------------------------------------------------------------------
+
+    @property
+    def event_time(self) -> int:
+        """This agent's serf event clock (the Lamport time its next fire would get)."""
+        with self._cond:
+            return self._serf.clock.time()
+
+    def join_with_ignore_old(self, peer_event_time: int) -> None:
+        """What serf does when Consul (re)joins with ``ignoreOld``: witness the peers' event
+        clock and ignore every event older than it (serf ``MergeRemoteState``)."""
+        with self._cond:
+            self._serf.min_time = max(self._serf.min_time, peer_event_time)
+            self._serf.clock.witness(peer_event_time)
 
     def deliver(self, message: SerfUserEvent) -> Receipt | None:
         """Hand a gossiped event to this agent, as serf and then Consul's agent process it.

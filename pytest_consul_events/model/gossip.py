@@ -187,27 +187,61 @@ class Gossip:
     # -- routing -------------------------------------------------------------------------------
 
     def route(self, origin: Agent, datacenter: str) -> Agent:
-        """The server of ``datacenter`` that takes ``origin``'s fire: the first one running
-        that ``origin`` can reach (a partition cuts RPC as well as gossip).
+        """The server that takes ``origin``'s fire, as Consul's RPC path finds it.
+
+        A server takes its own fires; a client sends them to a running server of its own
+        datacenter that it can reach (a partition cuts RPC as well as gossip). For another
+        datacenter, that server forwards to a running server there.
 
         Raises:
-            NoPathToDatacenterError: no agent is in that datacenter.
-            NoServerError: none of its servers is running and reachable.
+            NoServerError: ``No known Consul servers`` (the client reaches no server), or
+                ``Remote DC has no server currently reachable``.
+            NoPathToDatacenterError: no agent is in ``datacenter``.
         """
         with self._lock:
-            members = [a for a in self._agents.values() if a.datacenter == datacenter]
-            if not members:
-                raise NoPathToDatacenterError()
-            for agent in members:
-                if (
-                    agent.config.server
-                    and agent.node_name not in self._stopped
-                    and not self._partitioned(origin.node_name, agent.node_name)
-                ):
-                    return agent
-            if datacenter == origin.datacenter:
+            local = (
+                origin
+                if origin.config.server
+                else self._reachable_server(origin.node_name, origin.datacenter)
+            )
+            if local is None:
                 raise NoServerError(messages.NO_KNOWN_SERVERS)
-            raise NoServerError(messages.REMOTE_DC_UNREACHABLE)
+            if datacenter == origin.datacenter:
+                return local
+            if not any(a.datacenter == datacenter for a in self._agents.values()):
+                raise NoPathToDatacenterError()
+            remote = self._reachable_server(local.node_name, datacenter)
+            if remote is None:
+                raise NoServerError(messages.REMOTE_DC_UNREACHABLE)
+            return remote
+
+    def _reachable_server(self, source: str, datacenter: str) -> Agent | None:
+        for agent in self._agents.values():
+            if (
+                agent.datacenter == datacenter
+                and agent.config.server
+                and agent.node_name not in self._stopped
+                and not self._partitioned(source, agent.node_name)
+            ):
+                return agent
+        return None
+
+    def peer_event_time(self, name: str) -> int:
+        """The highest event clock among the running agents of ``name``'s datacenter that it
+        can reach: what serf's push-pull tells an agent when it (re)joins."""
+        with self._lock:
+            agent = self._agents[name]
+            return max(
+                (
+                    peer.event_time
+                    for peer in self._agents.values()
+                    if peer is not agent
+                    and peer.datacenter == agent.datacenter
+                    and peer.node_name not in self._stopped
+                    and not self._partitioned(name, peer.node_name)
+                ),
+                default=0,
+            )
 
     # -- gossip --------------------------------------------------------------------------------
 
