@@ -8,7 +8,6 @@ test controls: order, delay, loss, duplication, manual release, partitions, stop
 
 from __future__ import annotations
 
-import contextlib
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
@@ -81,7 +80,6 @@ class FakeConsulCluster:
             rng=random.Random(seeds.getrandbits(32)),
         )
         self.agents: dict[str, FakeConsulAgent] = {}
-        self._clients: list[Any] = []
         try:
             for spec in specs:
                 options_for_agent = {**shared, **spec, "seed": seeds.getrandbits(32)}
@@ -132,10 +130,6 @@ class FakeConsulCluster:
 
     def close(self) -> None:
         """Stop every agent and the gossip thread, and close the clients made by :meth:`client`."""
-        for client in self._clients:
-            with contextlib.suppress(Exception):
-                client.http.session.close()
-        self._clients.clear()
         self.gossip.close()
         for agent in self.agents.values():
             agent.stop()
@@ -164,9 +158,7 @@ class FakeConsulCluster:
 
     def client(self, node_name: str, *, token: str | None = None) -> consul.Consul:
         """A py-consul client bound to one agent, closed with the cluster."""
-        client = self.agents[node_name].client(token=token)
-        self._clients.append(client)
-        return client
+        return self.agents[node_name].client(token=token)
 
     def stop(self, node_name: str) -> None:
         """Take an agent down: it refuses connections and misses what is gossiped meanwhile."""

@@ -52,6 +52,7 @@ class FakeConsulAgent(Agent):
         )
         self.app = ConsulApp(self)
         self.server = HTTPServer(self.app, host, port, on_stop=self.release_blocked)
+        self._clients: list[Any] = []
 
     @property
     def host(self) -> str:
@@ -85,6 +86,7 @@ class FakeConsulAgent(Agent):
     def stop(self) -> None:
         """Stop serving: blocked list queries are answered, connections closed, threads ended."""
         self.server.stop()
+        self.close_clients()
 
     def restart(self) -> FakeConsulAgent:
         """Serve again on the same address after :meth:`stop`, as a restarted agent would:
@@ -120,13 +122,22 @@ class FakeConsulAgent(Agent):
         """A py-consul ``consul.Consul`` bound to this agent over plain HTTP.
 
         Unlike ``consul.Consul()`` alone, the environment cannot redirect it: ``CONSUL_HTTP_SSL``
-        and ``CONSUL_HTTP_TOKEN`` are ignored, and ``token`` is the only token it sends.
+        and ``CONSUL_HTTP_TOKEN`` are ignored, and ``token`` is the only token it sends. It is
+        closed by :meth:`close_clients` (after each test, under the ``consul_agent`` fixture).
         """
         import consul
 
         client = consul.Consul(host=self.host, port=self.port, scheme="http", verify=True, dc=dc)
         client.token = token
+        self._clients.append(client)
         return client
+
+    def close_clients(self) -> None:
+        """Close the connections of every client :meth:`client` made (the ``consul_agent``
+        fixture does it after each test, so tests need not)."""
+        clients, self._clients = self._clients, []
+        for client in clients:
+            client.http.session.close()
 
     def aio_client(self, *, token: str | None = None, dc: str | None = None) -> Any:
         """A py-consul ``consul.aio.Consul``; create it inside a running event loop.

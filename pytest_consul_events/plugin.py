@@ -181,10 +181,12 @@ def _strict(request: pytest.FixtureRequest) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """End the long polls a test left on the shared agent before other fixtures tear down."""
+    """End the long polls a test left on the shared agent before other fixtures tear down, and
+    close the clients it made with ``consul_agent.client()``."""
     agent = item.stash.get(_ACTIVE, None)
     if agent is not None:
         agent.release_blocked()
+        agent.close_clients()
 
 
 @pytest.hookimpl(wrapper=True)

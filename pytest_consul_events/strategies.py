@@ -21,18 +21,22 @@ from __future__ import annotations
 import functools
 import random
 import string
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from pytest_consul_events.errors import EventTooLargeError, InvalidFilterError
-from pytest_consul_events.gocompat import regexp
 from pytest_consul_events.model.event import REMOTE_EXEC_NAME, UserEvent, new_event_id
-from pytest_consul_events.model.filters import compile_filters
 from pytest_consul_events.model.services import Service
 from pytest_consul_events.model.sizelimit import USER_EVENT_SIZE_LIMIT, check_size
+
+if TYPE_CHECKING:
+    from pytest_consul_events.gocompat.regexp import GoRegexp
+
+# Hypothesis imports this module whenever it is imported itself (through the entry point), so
+# the Go regexp port, which is slow to import, is loaded only when a strategy first needs it.
 
 __all__ = [
     "FRESH_AGENT_LTIME",
@@ -83,9 +87,11 @@ class DeliverySchedule(TypedDict):
 
 
 @functools.cache
-def _go_printable() -> regexp.GoRegexp:
+def _go_printable() -> GoRegexp:
     # Go's unicode.IsPrint, with Go's own Unicode 15.0 tables: letters, marks, numbers,
     # punctuation, symbols and the ASCII space.
+    from pytest_consul_events.gocompat import regexp
+
     return regexp.compile(r"\A[\pL\pM\pN\pP\pS ]\z")
 
 
@@ -127,11 +133,11 @@ def event_names(
     ``//``, no ``.`` or ``..`` segment). Send them percent-encoded, with or without ``/`` kept:
     ``urllib.parse.quote(name, safe="/")`` or ``quote(name, safe="")``.
 
-    ``alphabet`` (a string of characters, or a strategy drawing one character) narrows the
-    characters; non-printable ones are dropped from it. The default ``max_size`` (209 bytes,
-    :data:`MAX_FIREABLE_NAME_BYTES`) leaves out names that cannot be fired at all by a fresh
-    agent; a larger one lets them in. ``_rexec`` (``consul exec``'s event, never listed) is
-    left out unless ``include_rexec``.
+    ``alphabet`` (a string of characters, or a strategy drawing one character at a time)
+    narrows the characters; those Go or Python would not call printable are dropped from it.
+    The default ``max_size`` (209 bytes, :data:`MAX_FIREABLE_NAME_BYTES`) leaves out names
+    that cannot be fired at all by a fresh agent; a larger one lets them in. ``_rexec``
+    (``consul exec``'s event, never listed) is left out unless ``include_rexec``.
 
     Raises:
         InvalidArgument: ``max_size`` is below 1, or ``alphabet`` has no printable character.
@@ -149,7 +155,7 @@ def event_names(
             raise InvalidArgument(f"alphabet {alphabet!r} has no printable character")
         chars = st.sampled_from(kept)
     else:
-        chars = alphabet
+        chars = alphabet.filter(_printable_char)
 
     def fit(text: str) -> str:
         return _fit_utf8(text, max_size)
@@ -228,6 +234,8 @@ def payloads(
         raise InvalidArgument("an event name cannot be empty")
     if ltime < 0:
         raise InvalidArgument(f"ltime must not be negative, not {ltime}")
+    from pytest_consul_events.model.filters import compile_filters
+
     try:
         compile_filters(node, service, tag)
     except InvalidFilterError as exc:
@@ -265,6 +273,8 @@ _GROUPS = ["(", "(?:", "(?i:", "(?P<name>", "(?<word>", "(?s-i:"]
 
 
 def _go_accepts(pattern: str) -> bool:
+    from pytest_consul_events.gocompat import regexp
+
     try:
         regexp.check_syntax(pattern)
     except regexp.GoRegexpError:

@@ -10,12 +10,14 @@ pretty-printed (``?pretty`` or dev mode) and gzip-compressed.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from pytest_consul_events import messages
+from pytest_consul_events.gocompat import regexp
 from pytest_consul_events.gocompat.query import QueryError, escaped_path, parse_query
 from pytest_consul_events.http import acl_endpoints, agent_endpoints, events, responses
 from pytest_consul_events.http.call import BODY_KEY, Call
@@ -51,12 +53,20 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=1)
+def _go_printable() -> regexp.GoRegexp:
+    # Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space,
+    # by Go's own Unicode tables (the regexp port carries them), not Python's.
+    return regexp.compile(r"\A[\pL\pM\pN\pP\pS ]*\z")
+
+
 def _is_printable(path: str) -> bool:
+    """go-cleanhttp's check of the decoded path: every rune printable by Go's rules."""
+    if path.isascii():
+        return path.isprintable()  # 0x20-0x7e, where Python and Go agree
     # Go decodes invalid UTF-8 as U+FFFD, which is printable; Python keeps it as surrogates.
-    return (
-        path.isprintable()
-        or path.encode("utf-8", "surrogateescape").decode("utf-8", "replace").isprintable()
-    )
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _go_printable().search(text)
 
 
 class ConsulApp:

@@ -160,6 +160,27 @@ def test_every_name_fires_over_http_and_is_listed_under_it(
     assert [event["Name"] for event in listed] == [name]
 
 
+# Section 2: the path is refused (400, empty body) when Go's unicode.IsPrint is false for a rune,
+# with Go 1.23's Unicode 15.0 tables. U+1F6DC (WIRELESS) is new in 15.0, hence printable for Go;
+# U+2FFC is new in 15.1, hence unassigned and not printable for Go. event_names() avoids both.
+WIRELESS = "\U0001f6dc"
+IDS_REVERSED = "\u2ffc"
+
+
+def test_a_name_go_calls_printable_fires_over_http(
+    served: FakeConsulAgent, http: requests.Session
+) -> None:
+    response = fire_over_http(http, served, f"deploy{WIRELESS}")
+    assert response.status_code == 200, response.text
+
+
+def test_a_name_go_calls_unprintable_is_refused_over_http(
+    served: FakeConsulAgent, http: requests.Session
+) -> None:
+    response = fire_over_http(http, served, f"deploy{IDS_REVERSED}")
+    assert (response.status_code, response.text) == (400, "")
+
+
 def test_the_name_limit_is_the_reference_one() -> None:
     # Section 4.3: 209 bytes fit with an empty body on a fresh agent, 210 never do.
     assert size_error("n" * 209, 0) is None
@@ -282,10 +303,25 @@ def test_every_default_payload_fires_over_http_on_a_fresh_agent(
     assert served.events[-1].payload == payload
 
 
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [(404, (200, None)), (405, (500, AFTER)), (434, (500, AFTER)), (435, (500, BEFORE))],
+)
+def test_one_byte_past_the_maximum_fails_over_http(
+    served: FakeConsulAgent, http: requests.Session, size: int, expected: tuple[int, str | None]
+) -> None:
+    # Section 4.3's table for `deploy` on a fresh agent.
+    served.reset()
+    assert ces.max_payload_size() == 404
+    response = fire_over_http(http, served, "deploy", bytes(size))
+    status, text = expected
+    assert response.status_code == status
+    if text is not None:
+        assert response.text == text
+
+
 def test_payloads_hit_the_boundary() -> None:
-    assert (
-        len(first_example(ces.payloads(), lambda p: p is not None and len(p) == 404) or b"") == 404
-    )
+    first_example(ces.payloads(), lambda p: p is not None and len(p) == 404)
     first_example(ces.payloads(), lambda p: p is None)
     largest = ces.max_payload_size("n" * 205)
     assert largest is not None
