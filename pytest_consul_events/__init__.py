@@ -13,20 +13,26 @@ __version__ = "0.1.0"
 __all__ = [
     "ConsulError",
     "FakeConsulAgent",
+    "FakeConsulCluster",
+    "ManualClock",
     "Service",
     "UserEvent",
     "__version__",
 ]
 
 if TYPE_CHECKING:
+    from pytest_consul_events.cluster import FakeConsulCluster
     from pytest_consul_events.errors import ConsulError
     from pytest_consul_events.fake import FakeConsulAgent
+    from pytest_consul_events.model.clock import ManualClock
     from pytest_consul_events.model.event import UserEvent
     from pytest_consul_events.model.services import Service
 
 _LAZY = {
     "ConsulError": "pytest_consul_events.errors",
     "FakeConsulAgent": "pytest_consul_events.fake",
+    "FakeConsulCluster": "pytest_consul_events.cluster",
+    "ManualClock": "pytest_consul_events.model.clock",
     "UserEvent": "pytest_consul_events.model.event",
     "Service": "pytest_consul_events.model.services",
 }

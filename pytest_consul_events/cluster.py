@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_consul_events.fake import FakeConsulAgent
 from pytest_consul_events.model.acl import ACLStore
 from pytest_consul_events.model.agent import AgentConfig
-from pytest_consul_events.model.clock import REAL_CLOCK, Clock
+from pytest_consul_events.model.clock import REAL_CLOCK, Clock, ManualClock
 from pytest_consul_events.model.gossip import Gossip, GossipSettings, TraceEntry
 from pytest_consul_events.report import format_trace
 
@@ -177,6 +177,18 @@ class FakeConsulCluster:
         return agent
 
     # -- gossip --------------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> int:
+        """Move the cluster's :class:`~pytest_consul_events.model.clock.ManualClock` forward
+        and make the deliveries now due; returns how many.
+
+        Raises:
+            TypeError: the cluster runs on real time.
+        """
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs a cluster made with clock='manual'")
+        self.clock.advance(seconds)
+        return self.gossip.pump()
 
     def settle(self) -> int:
         """Deliver at once everything in flight (not what is held); returns how many."""

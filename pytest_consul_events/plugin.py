@@ -81,7 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{CLUSTER_MARKER}(agents=[...], **options): configure the consul_cluster fixture "
-        "(agents, seed, unordered, delay, loss, duplicate, manual, flush_after, acl, "
+        "(agents, seed, unordered, delay, loss, duplicate, manual, flush_after, clock, acl, "
         "management_token, tokens, default_token).",
     )
 
@@ -249,6 +249,7 @@ def consul_cluster(request: pytest.FixtureRequest) -> Iterator[FakeConsulCluster
     seed = request.config.getoption(SEED_OPTION)
     if seed is not None:
         options.setdefault("seed", seed)
+    options["clock"] = _make_clock(options.get("clock"))
     cluster = FakeConsulCluster(**options).start()
     _report_on_failure(request, cluster)
     try:

@@ -369,6 +369,10 @@ class Gossip:
 
     # -- control -------------------------------------------------------------------------------
 
+    def pump(self) -> int:
+        """Make the deliveries that are due on the clock now; returns how many."""
+        return self._pump()
+
     def settle(self) -> int:
         """Deliver at once everything in flight, in the order it would have arrived.
 

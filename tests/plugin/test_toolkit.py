@@ -158,3 +158,29 @@ def test_seed_option_fixes_event_ids_of_unseeded_tests(pytester: pytest.Pytester
     assert len(ids[0]) == 1
     assert ids[0] == ids[1]
     assert ids[0] != ids[2]
+
+
+def test_cluster_on_a_manual_clock_delivers_delayed_events_when_advanced(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.consul_cluster(clock="manual", delay=(1.0, 2.0), seed=3)
+        def test_delayed(consul_cluster):
+            consul_cluster["node1"].fire("deploy")
+            assert [len(agent.events) for agent in consul_cluster] == [1, 0, 0]
+            consul_cluster.advance(0.5)
+            assert consul_cluster["node2"].events == []
+            consul_cluster.advance(2.0)
+            consul_cluster.settle()
+            assert [len(agent.events) for agent in consul_cluster] == [1, 1, 1]
+            assert consul_cluster.gossip.in_flight == 0
+
+        def test_real_time_cluster_cannot_advance(consul_cluster):
+            with pytest.raises(TypeError, match="clock='manual'"):
+                consul_cluster.advance(1)
+        """
+    )
+    pytester.runpytest(*RUN).assert_outcomes(passed=2)
