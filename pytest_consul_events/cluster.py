@@ -190,9 +190,13 @@ class FakeConsulCluster:
         self.clock.advance(seconds)
         return self.gossip.pump()
 
-    def settle(self) -> int:
-        """Deliver at once everything in flight (not what is held); returns how many."""
-        return self.gossip.settle()
+    def settle(self, timeout: float = 5.0) -> int:
+        """Deliver at once everything in flight (not what is held); returns how many.
+
+        Raises:
+            TimeoutError: deliveries under way did not finish within ``timeout`` seconds.
+        """
+        return self.gossip.settle(timeout)
 
     def release(self, count: int | None = None, *, to: str | None = None) -> int:
         """Deliver what manual mode holds: all, the first ``count``, or those to ``to``."""

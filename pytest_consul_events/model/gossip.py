@@ -373,13 +373,22 @@ class Gossip:
         """Make the deliveries that are due on the clock now; returns how many."""
         return self._pump()
 
-    def settle(self) -> int:
+    def settle(self, timeout: float = 5.0) -> int:
         """Deliver at once everything in flight, in the order it would have arrived.
 
         Deliveries held for :meth:`release` or :meth:`heal` stay held. Returns how many
-        deliveries were made.
+        deliveries were made here (the background thread may have made some just before).
+
+        Raises:
+            TimeoutError: deliveries under way (an agent slow to take one) did not finish
+                within ``timeout`` seconds.
         """
-        return self._pump(flush=True)
+        if not self._deliver_lock.acquire(timeout=timeout):
+            raise TimeoutError(f"gossip deliveries still under way after {timeout}s")
+        try:
+            return self._pump(flush=True)
+        finally:
+            self._deliver_lock.release()
 
     def release(self, count: int | None = None, *, to: str | None = None) -> int:
         """Deliver deliveries held by manual mode: all, the first ``count``, or those to ``to``.
