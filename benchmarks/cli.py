@@ -3,16 +3,21 @@
 Benchmarks, in the order they run:
 
 * ``fixture_overhead``: per-test cost of ``consul_agent`` / ``consul_client`` over an empty test;
+* ``fixture_overhead_cluster``: per-test cost of ``consul_cluster`` (3 agents served over HTTP);
 * ``startup``: pytest start-up with the plugin installed but unused vs ``-p no:consul_events``;
 * ``pyconsul_calls``: py-consul fire/list calls per second, fake vs a canned keep-alive server;
 * ``wake_latency``: a fire to a blocked client's answer vs a plain list round trip;
 * ``wake_100``: 100 blocked clients answered by one fire vs 100 concurrent plain lists;
 * ``fire_throughput``: ``Agent.fire`` per second vs appends to a locked deque;
+* ``cluster_scale``: 1,000 events gossiped to 100 agents (CPU) vs 100 locked deques, and a
+  growth grid over agents x events with a linear fit;
+* ``cluster_hostile``: the same with unordered, and with lossy and duplicating, gossip;
 * ``memory_per_agent``: bytes of an agent with a full buffer vs the raw payload and ID bytes.
 
-Progress and notes go to stderr. The table goes to stdout, as plain text, or with ``--markdown``
-as Markdown (the plain table then goes to stderr). The exit status is 1 if a target was missed
-by more than the noise (``FAIL``; ``UNSURE`` rows do not count).
+Progress goes to stderr. The table, then any extra tables (such as the growth grid) and the
+notes, go to stdout, as plain text, or with ``--markdown`` as Markdown (the plain table then
+also goes to stderr). The exit status is 1 if a target was missed by more than the noise
+(``FAIL``; ``UNSURE`` rows and soft targets, shown ``ok`` or ``FLAG``, do not count).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from benchmarks import (
+    cluster,
     fire_throughput,
     fixture_overhead,
     memory_per_agent,
@@ -36,16 +42,20 @@ from benchmarks.harness import (
     log,
     machine_info,
     render_markdown,
+    render_table,
     render_text,
 )
 
 BENCHMARKS: dict[str, Callable[[Settings], Report]] = {
     "fixture_overhead": fixture_overhead.run,
+    "fixture_overhead_cluster": fixture_overhead.run_cluster,
     "startup": startup.run,
     "pyconsul_calls": pyconsul_calls.run,
     "wake_latency": wake.run_latency,
     "wake_100": wake.run_100,
     "fire_throughput": fire_throughput.run,
+    "cluster_scale": cluster.run_scale,
+    "cluster_hostile": cluster.run_hostile,
     "memory_per_agent": memory_per_agent.run,
 }
 
@@ -98,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"{name}: {time.perf_counter() - begin:.1f} s")
         combined.rows.extend(report.rows)
         combined.notes.extend(report.notes)
+        combined.tables.extend(report.tables)
     elapsed = time.perf_counter() - started
     leftovers = _leftover_threads()
     if leftovers:
@@ -108,15 +119,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     text = render_text(combined.rows)
     notes = "\n".join(f"- {note}" for note in combined.notes)
+    tables = [render_table(table, markdown=args.markdown) for table in combined.tables]
     if args.markdown:
         log("\n" + text)
         print(render_markdown(combined.rows))
-        print()
-        print(notes)
     else:
         log("")
         print(text)
+    for table in tables:
         print()
-        print(notes)
+        print(table)
+    print()
+    print(notes)
     failed = [row.name for row in combined.rows if row.failed]
     return 1 if failed else 0

@@ -32,7 +32,8 @@ class Row:
     ``fake`` and ``baseline`` are medians in ``unit``; ``ratio`` is ``fake / baseline``.
     ``measured`` is the quantity the target is checked against, already formatted (an overhead,
     a ratio, a median), and ``passed`` the verdict, ``None`` when there is no target. ``unsure``
-    marks a miss that is within the measurement's noise (see :func:`below`).
+    marks a miss that is within the measurement's noise (see :func:`below`). A ``soft`` target
+    only flags: it reads ``ok`` or ``FLAG`` and never fails the run.
     """
 
     name: str
@@ -43,6 +44,7 @@ class Row:
     measured: str = "-"
     passed: bool | None = None
     unsure: bool = False
+    soft: bool = False
 
     @property
     def ratio(self) -> float:
@@ -51,25 +53,40 @@ class Row:
 
     @property
     def verdict(self) -> str:
-        """``PASS``, ``FAIL``, ``UNSURE`` (a miss within noise), or ``-`` without a target."""
+        """``PASS``, ``FAIL``, ``UNSURE`` (a miss within noise), or ``-`` without a target;
+        ``ok`` or ``FLAG`` for a soft one."""
         if self.passed is None:
             return "-"
+        if self.soft:
+            return "ok" if self.passed else "FLAG"
         if self.passed:
             return "PASS"
         return "UNSURE" if self.unsure else "FAIL"
 
     @property
     def failed(self) -> bool:
-        """Whether the target was missed by more than the noise."""
-        return self.passed is False and not self.unsure
+        """Whether the target was missed by more than the noise (soft targets never fail)."""
+        return self.passed is False and not self.unsure and not self.soft
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A small table of its own printed under the main one (a growth grid, say)."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    footer: str = ""
+    """A line printed under the table (a fit, a reading guide)."""
 
 
 @dataclasses.dataclass
 class Report:
-    """What one benchmark produced: rows for the table and free-text notes under it."""
+    """What one benchmark produced: rows for the table, extra tables, and free-text notes."""
 
     rows: list[Row] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    tables: list[Table] = dataclasses.field(default_factory=list)
 
 
 def log(message: str) -> None:
@@ -119,6 +136,26 @@ def median_se(values: Sequence[float]) -> float:
     center = statistics.median(values)
     mad = statistics.median(abs(value - center) for value in values)
     return 1.2533 * 1.4826 * mad / math.sqrt(len(values))
+
+
+def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, float]:
+    """Least-squares ``y = intercept + slope * x``; returns ``(intercept, slope, r_squared)``.
+
+    ``r_squared`` is ``1 - SS_res / SS_tot`` (``nan`` with fewer than 3 points or constant
+    ``x`` or ``y``).
+    """
+    if len(xs) != len(ys) or len(xs) < 3:
+        return math.nan, math.nan, math.nan
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    syy = sum((y - mean_y) ** 2 for y in ys)
+    if not sxx or not syy:
+        return math.nan, math.nan, math.nan
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    slope = sxy / sxx
+    intercept = mean_y - slope * mean_x
+    residual = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    return intercept, slope, 1.0 - residual / syy
 
 
 def below(value: float, limit: float, noise: float) -> tuple[bool, bool]:
@@ -174,10 +211,9 @@ def _cells(row: Row) -> tuple[str, ...]:
     )
 
 
-def render_text(rows: Sequence[Row]) -> str:
-    """The table as aligned plain text."""
-    table = [HEADERS, *(_cells(row) for row in rows)]
-    widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
+def _grid_text(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    table = [tuple(headers), *(tuple(line) for line in body)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
     lines = []
     for index, line in enumerate(table):
         lines.append(
@@ -188,27 +224,59 @@ def render_text(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(rows: Sequence[Row]) -> str:
-    """The table as GitHub-flavoured Markdown."""
+def _grid_markdown(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     lines = [
-        "| " + " | ".join(HEADERS) + " |",
-        "| " + " | ".join("---" for _ in HEADERS) + " |",
+        "| " + " | ".join(headers) + " |",
+        "| " + " | ".join("---" for _ in headers) + " |",
     ]
-    for row in rows:
-        cells = (cell.replace("|", "\\|") for cell in _cells(row))
+    for line in body:
+        cells = (cell.replace("|", "\\|") for cell in line)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def render_text(rows: Sequence[Row]) -> str:
+    """The table as aligned plain text."""
+    return _grid_text(HEADERS, [_cells(row) for row in rows])
+
+
+def render_markdown(rows: Sequence[Row]) -> str:
+    """The table as GitHub-flavoured Markdown."""
+    return _grid_markdown(HEADERS, [_cells(row) for row in rows])
+
+
+def render_table(table: Table, *, markdown: bool = False) -> str:
+    """An extra table with its title and footer, as plain text or Markdown."""
+    grid = (_grid_markdown if markdown else _grid_text)(table.headers, table.rows)
+    title = f"**{table.title}**" if markdown else table.title
+    parts = [title, "", grid]
+    if table.footer:
+        parts.extend(["", table.footer])
+    return "\n".join(parts)
+
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (``platform.processor()`` elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Hardware", "cpu model") and value.strip():
+                    return " ".join(value.split())
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def machine_info() -> str:
-    """One line describing the machine: cores, Python, platform, load."""
+    """One line describing the machine: cores, CPU model, Python, platform, load."""
     try:
         load = "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     except OSError:  # pragma: no cover - not on every platform
         load = "load n/a"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (
-        f"nproc {cores}, Python {platform.python_version()} "
+        f"nproc {cores}, {cpu_model()}, Python {platform.python_version()} "
         f"({platform.python_implementation()}), {platform.system()} {platform.release()} "
         f"{platform.machine()}, {load}"
     )

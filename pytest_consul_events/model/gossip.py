@@ -28,7 +28,7 @@ import heapq
 import random
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import ConsulError, NoPathToDatacenterError
@@ -99,14 +99,16 @@ _OUTCOMES = {
 }
 
 
-@dataclasses.dataclass(order=True)
-class _Pending:
+class _Pending(NamedTuple):
+    """A delivery waiting to be made. Tuples compare in C: by due time, random order, then
+    ``seq``, which is unique, so the later fields are never compared."""
+
     due: float
     order: float
     seq: int
-    source: str = dataclasses.field(compare=False)
-    target: str = dataclasses.field(compare=False)
-    message: SerfUserEvent = dataclasses.field(compare=False)
+    source: str
+    target: str
+    message: SerfUserEvent
 
 
 class Gossip:
@@ -411,7 +413,7 @@ class Gossip:
             self._held = kept
             now = self.clock.now()
             for item in chosen:
-                heapq.heappush(self._pending, dataclasses.replace(item, due=now))
+                heapq.heappush(self._pending, item._replace(due=now))
         return self._pump(flush=True) if chosen else 0
 
     def partition(self, *groups: Iterable[str]) -> None:
@@ -444,7 +446,7 @@ class Gossip:
             waiting = [item for item in self._held if not self.settings.manual]
             self._held = [item for item in self._held if self.settings.manual]
             for item in sorted(waiting):
-                heapq.heappush(self._pending, dataclasses.replace(item, due=now))
+                heapq.heappush(self._pending, item._replace(due=now))
         return self._pump(flush=True)
 
     @property
@@ -510,7 +512,7 @@ class Gossip:
         due = self._pending[0].due
         if self.settings.unordered:
             flush_at = self._flush_at if self._flush_at is not None else due
-            return max(flush_at, min(item.due for item in self._pending))
+            return max(flush_at, due)  # the heap's head has the earliest due time
         return due
 
     def close(self) -> None:
