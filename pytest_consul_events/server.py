@@ -134,11 +134,12 @@ class _Body(io.RawIOBase):
 
 
 class _Connection:
-    __slots__ = ("busy", "sock")
+    __slots__ = ("busy", "served", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.busy = False
+        self.served = False  # Go's StateNew until the first request: not idle yet
 
 
 class HTTPServer:
@@ -227,9 +228,12 @@ class HTTPServer:
         self._wake_w.close()
 
     def close_idle_connections(self) -> int:
-        """Close keep-alive connections waiting for their next request; returns how many."""
+        """Close keep-alive connections waiting for their next request; returns how many.
+
+        Connections that have not sent a first request yet are left alone, as Go does.
+        """
         with self._lock:
-            idle = [c for c in self._connections if not c.busy]
+            idle = [c for c in self._connections if c.served and not c.busy]
         for connection in idle:
             _shutdown(connection.sock)
         return len(idle)
@@ -322,6 +326,7 @@ class HTTPServer:
             return self._respond(sock, rfile, request, address)
         finally:
             connection.busy = False
+            connection.served = True
 
     def _respond(self, sock: socket.socket, rfile: Any, request: _Head, address: Any) -> bool:
         expect_continue = request.headers.get("expect", "").lower() == "100-continue"
@@ -355,8 +360,11 @@ class HTTPServer:
             not body.touched and expect_continue and (request.content_length or request.chunked)
         ):
             keep_alive = False
-        if keep_alive and not body.drain(MAX_POST_HANDLER_READ):
-            keep_alive = False
+        if keep_alive:
+            try:
+                keep_alive = body.drain(MAX_POST_HANDLER_READ)
+            except _BadRequest:
+                keep_alive = False  # a body Go could not frame either: answer, then close
         head = [f"{request.version} {status_line}\r\n"]
         head.extend(f"{name}: {value}\r\n" for name, value in response_headers)
         head.append(f"Date: {_http_date()}\r\n")
@@ -460,6 +468,9 @@ class _Head:
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """An RFC 7230 token: what a method and a header name may be made of."""
 _FRAMING_HEADERS = frozenset(("host", "transfer-encoding", "content-length"))
+_MAX_CONTENT_LENGTH = (1 << 63) - 1
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+"""Bytes httpguts.ValidHeaderFieldValue refuses in a header value (tab is allowed)."""
 
 
 def _explained(reason: str, code: str = "400 Bad Request") -> _BadRequest:
@@ -518,8 +529,24 @@ def _read_head(line: bytes, rfile: Any) -> _Head:
             raise _BadRequest("431 Request Header Fields Too Large")
         if raw in (b"\r\n", b"\n"):
             break
-        if not raw or raw[:1] in (b" ", b"\t"):
+        if not raw:
             raise _BadRequest()
+        if raw[:1] in (b" ", b"\t"):
+            if not head.raw_headers:
+                raise _BadRequest()  # Go refuses leading white space before the first header
+            # obs-fold: Go's textproto joins a continuation line to the previous value.
+            name, value = head.raw_headers.pop()
+            value = f"{value} {raw.decode('latin-1').strip()}".strip()
+            head.raw_headers.append((name, value))
+            lowered = name.lower()
+            if (
+                head.headers.get(lowered) is not None
+                and len([n for n, _ in head.raw_headers if n.lower() == lowered]) == 1
+            ):
+                head.headers[lowered] = value  # the first value of this header was folded
+            if lowered in framing:
+                framing[lowered][-1] = value
+            continue
         header = raw.decode("latin-1").rstrip("\r\n")
         name, colon, value = header.partition(":")
         if not colon:
@@ -527,6 +554,8 @@ def _read_head(line: bytes, rfile: Any) -> _Head:
         if _TOKEN.fullmatch(name) is None:
             raise _explained("invalid header name")
         value = value.strip(" \t")
+        if _BAD_VALUE.search(value):
+            raise _explained("invalid header value")
         lowered = name.lower()
         head.raw_headers.append((name, value))
         head.headers.setdefault(lowered, value)
@@ -555,6 +584,8 @@ def _frame_body(head: _Head, encodings: list[str] | None, lengths: list[str] | N
         value = lengths[0]
         if len(set(lengths)) > 1 or not value.isdigit() or not value.isascii():
             raise _BadRequest()
+        if len(value) > 19 or int(value) > _MAX_CONTENT_LENGTH:
+            raise _BadRequest()  # Go parses it with strconv.ParseUint(cl, 10, 63)
         head.content_length = int(value)
 
 
@@ -571,7 +602,8 @@ def _split_target(head: _Head) -> None:
         raise _BadRequest()
     raw_path, _, head.query = target.partition("?")
     try:
-        decoded = unescape_path(raw_path)
+        # The request line was read as latin-1: back to its bytes, which may be raw UTF-8.
+        decoded = unescape_path(raw_path.encode("latin-1").decode("utf-8", "surrogateescape"))
     except QueryError:
         raise _BadRequest() from None
     head.path = decoded.encode("utf-8", "surrogateescape").decode("latin-1")

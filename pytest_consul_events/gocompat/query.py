@@ -66,6 +66,15 @@ def parse_query(raw: str) -> dict[str, list[str]]:
     return values
 
 
+def unescape_query_component(raw: str) -> str:
+    """Decode one key or value of a query as Go's ``url.QueryUnescape`` (``+`` is a space).
+
+    Raises:
+        QueryError: a malformed escape.
+    """
+    return _unescape(raw, plus_is_space=True)
+
+
 def unescape_path(raw: str) -> str:
     """Percent-decode a URL path as Go's ``url.PathUnescape`` (``+`` stays ``+``).
 

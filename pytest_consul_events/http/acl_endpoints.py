@@ -18,7 +18,7 @@ from pytest_consul_events import messages
 from pytest_consul_events.errors import ACLNotFoundError, ACLStoreError, ConsulError
 from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_object
 from pytest_consul_events.http import responses
-from pytest_consul_events.http.call import Call
+from pytest_consul_events.http.call import Call, ShortBodyError
 from pytest_consul_events.http.responses import Reply
 from pytest_consul_events.model.acl import Policy, ResolvedACL, Token
 from pytest_consul_events.model.agent import Agent
@@ -94,7 +94,7 @@ def _authorize(call: Call, agent: Agent, access: str) -> ResolvedACL:
 def _body(call: Call, fields: Iterable[str], go_type: str, failure: str) -> dict[str, Any]:
     try:
         return decode_object(call.read_body() or b"", fields, go_type)
-    except GoJSONError as exc:
+    except (GoJSONError, ShortBodyError) as exc:
         raise _Refused(responses.text(400, failure.format(error=exc))) from None
 
 

@@ -10,7 +10,7 @@ from pytest_consul_events import messages
 from pytest_consul_events.errors import ServiceError
 from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_object, json_type_name
 from pytest_consul_events.http import responses
-from pytest_consul_events.http.call import Call
+from pytest_consul_events.http.call import Call, ShortBodyError
 from pytest_consul_events.http.responses import Reply
 from pytest_consul_events.model.agent import Agent
 from pytest_consul_events.model.services import Service
@@ -215,7 +215,11 @@ def register_service(call: Call, agent: Agent) -> Reply:
     Checks are accepted and ignored: the fake keeps no health checks.
     """
     try:
-        document = _service_document(call.read_body() or b"")
+        try:
+            raw = call.read_body() or b""
+        except ShortBodyError as exc:
+            raise _DecodeError(str(exc)) from None
+        document = _service_document(raw)
         name = _typed(document, "Name", str, "string") or ""
         service_id = _typed(document, "ID", str, "string") or ""
         address = _typed(document, "Address", str, "string") or ""

@@ -22,7 +22,12 @@ from pytest_consul_events.gocompat.query import QueryError, escaped_path, parse_
 from pytest_consul_events.http import acl_endpoints, agent_endpoints, events, responses
 from pytest_consul_events.http.call import BODY_KEY, Call
 from pytest_consul_events.http.mux import Mux, Redirect, redirect_body
-from pytest_consul_events.http.requestlog import MAX_BODY, RequestLog, RequestRecord, redact_query
+from pytest_consul_events.http.requestlog import (
+    RequestLog,
+    RequestRecord,
+    redact_body,
+    redact_query,
+)
 from pytest_consul_events.http.responses import Reply
 from pytest_consul_events.model.agent import Agent
 
@@ -86,16 +91,18 @@ class ConsulApp:
         started = time.perf_counter()
         reply = self.handle(environ)
         method = environ.get("REQUEST_METHOD", "GET")
+        raw_query = environ.get("QUERY_STRING", "")
+        query = redact_query(raw_query)
         self.log.append(
             RequestRecord(
                 method=method,
                 path=environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"),
-                query=redact_query(environ.get("QUERY_STRING", "")),
-                body=environ.get(BODY_KEY, b"")[:MAX_BODY],
+                query=query,
+                body=redact_body(environ.get("PATH_INFO", ""), environ.get(BODY_KEY, b"")),
                 status=reply.status,
                 duration=time.perf_counter() - started,
                 token=bool(environ.get("HTTP_X_CONSUL_TOKEN") or environ.get("HTTP_AUTHORIZATION"))
-                or "token=" in environ.get("QUERY_STRING", ""),
+                or query != raw_query,
                 implemented=not environ.get(UNIMPLEMENTED_KEY, False),
             )
         )
@@ -122,7 +129,10 @@ class ConsulApp:
         path = raw_path.encode("latin-1").decode("utf-8", "surrogateescape")
         if not _is_printable(path):
             return responses.empty(400)
-        raw_query = environ.get("QUERY_STRING", "")
+        # WSGI carries the query as latin-1 text: back to its bytes, which may be raw UTF-8.
+        raw_query = (
+            environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "surrogateescape")
+        )
         raw_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI") or ""
         raw_path = raw_uri.partition("?")[0]
         if "://" in raw_path and not raw_path.startswith("/"):

@@ -17,6 +17,13 @@ MAX_BODY_READ = 64 * 1024
 """Bodies are read at most this far: anything larger fails serf's 512-byte limit anyway."""
 
 
+class ShortBodyError(Exception):
+    """The body ended before its ``Content-Length``: Go's ``io.Copy`` reports this text."""
+
+    def __str__(self) -> str:
+        return "unexpected EOF"
+
+
 @dataclasses.dataclass
 class Call:
     """A request routed to a handler. ``path`` is percent-decoded, as Go's ``URL.Path``."""
@@ -57,11 +64,23 @@ class Call:
         """The body when ``Content-Length`` is above 0 (Consul reads no other), else ``None``.
 
         At most :data:`MAX_BODY_READ` + 1 bytes are read; the server discards the rest.
+
+        Raises:
+            ShortBodyError: the client ended the body before its ``Content-Length``.
         """
         length = self.content_length
         if not length:
             return None
         stream = self.environ["wsgi.input"]
-        body = bytes(stream.read(min(length, MAX_BODY_READ + 1)))
+        wanted = min(length, MAX_BODY_READ + 1)
+        chunks: list[bytes] = []
+        got = 0
+        while got < wanted:
+            chunk = bytes(stream.read(wanted - got))
+            if not chunk:
+                raise ShortBodyError()
+            chunks.append(chunk)
+            got += len(chunk)
+        body = b"".join(chunks)
         self.environ[BODY_KEY] = body
         return body

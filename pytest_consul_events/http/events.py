@@ -10,7 +10,7 @@ from pytest_consul_events.errors import (
     PermissionDeniedError,
 )
 from pytest_consul_events.http import responses
-from pytest_consul_events.http.call import Call
+from pytest_consul_events.http.call import Call, ShortBodyError
 from pytest_consul_events.http.params import InvalidParameterError, first, parse_wait
 from pytest_consul_events.http.responses import Reply
 from pytest_consul_events.model.agent import Agent
@@ -29,9 +29,13 @@ def fire(call: Call, agent: Agent) -> Reply:
     if not name:
         return responses.text(400, messages.MISSING_NAME)
     try:
+        body = call.read_body()
+    except ShortBodyError as exc:
+        return responses.text(500, str(exc))  # io.Copy's error, through the wrapper
+    try:
         event = agent.fire(
             name,
-            call.read_body(),
+            body,
             node=first(call.query, "node"),
             service=first(call.query, "service"),
             tag=first(call.query, "tag"),

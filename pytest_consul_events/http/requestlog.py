@@ -7,15 +7,38 @@ import re
 import threading
 from collections.abc import Iterator
 
+from pytest_consul_events.gocompat.query import QueryError, unescape_query_component
+
 MAX_BODY = 1024
 """Bodies are recorded up to this many bytes."""
 REDACTED = "<redacted>"
-_TOKEN_IN_QUERY = re.compile(r"(^|&)(token=)[^&]*")
+_PAIR_SEPARATORS = re.compile(r"([&;])")
 
 
 def redact_query(raw_query: str) -> str:
-    """The query string with the value of every ``token`` parameter replaced."""
-    return _TOKEN_IN_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", raw_query)
+    """The query string with the value of every ``token`` parameter replaced.
+
+    A key is compared as Go decodes it (``%74oken`` is ``token``), and ``;`` separates pairs
+    here too: whatever the fake made of the query, no secret a client sent is kept.
+    """
+    parts = _PAIR_SEPARATORS.split(raw_query)
+    for position in range(0, len(parts), 2):
+        key, equals, _ = parts[position].partition("=")
+        try:
+            decoded = unescape_query_component(key)
+        except QueryError:
+            decoded = key
+        if equals and decoded == "token":
+            parts[position] = f"{key}={REDACTED}"
+    return "".join(parts)
+
+
+def redact_body(path: str, body: bytes) -> bytes:
+    """What the log keeps of a body: at most :data:`MAX_BODY` bytes, none for the ACL API,
+    whose bodies carry token secrets."""
+    if body and path.startswith("/v1/acl/"):
+        return REDACTED.encode()
+    return body[:MAX_BODY]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,7 @@ agent/event_endpoint.go (the list index and blocking), and, for the firing path,
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import random
 import threading
@@ -128,6 +129,10 @@ class AgentConfig:
 _DEFAULT_CONFIG = AgentConfig()
 
 
+def _ltime_of(event: UserEvent) -> int:
+    return event.ltime
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -184,7 +189,7 @@ class Agent:
         self._cond = threading.Condition(lock)
         self._blocked_changed = threading.Condition(lock)
         self._generation = 0
-        self._blocked = 0
+        self._blocked: dict[int, int] = {}
         self._releasing = False
         self._configure(config if config is not None else AgentConfig.build(**options))
 
@@ -267,9 +272,12 @@ class Agent:
             TimeoutError: fewer were blocked when ``timeout`` seconds had passed.
         """
         with self._blocked_changed:
-            if not self._blocked_changed.wait_for(lambda: self._blocked >= count, timeout):
+            if not self._blocked_changed.wait_for(
+                lambda: self._blocked.get(self._generation, 0) >= count, timeout
+            ):
                 raise TimeoutError(
-                    f"{self._blocked} list queries blocked after {timeout}s, expected {count}"
+                    f"{self._blocked.get(self._generation, 0)} list queries blocked after "
+                    f"{timeout}s, expected {count}"
                 )
 
     @property
@@ -349,7 +357,7 @@ class Agent:
     def blocked_queries(self) -> int:
         """How many list queries are blocked right now."""
         with self._cond:
-            return self._blocked
+            return self._blocked.get(self._generation, 0)
 
     # -- services ------------------------------------------------------------------------------
 
@@ -472,7 +480,8 @@ class Agent:
                 exc.args = (exc.message,)
             raise
         with self._cond:
-            self._fired.append(message.stamped)
+            # Concurrent fires may come back in any order: keep `fired` in Lamport order.
+            bisect.insort(self._fired, message.stamped, key=_ltime_of)
             self._cond.notify_all()
         return event
 
@@ -591,12 +600,18 @@ class Agent:
                     return listing
                 if deadline is not None and self.clock.now() >= deadline:
                     return listing
-                self._blocked += 1
+                # Counted under the generation it waits in: a query released by reset() or
+                # release_blocked() no longer counts, even before its thread runs again.
+                self._blocked[generation] = self._blocked.get(generation, 0) + 1
                 self._blocked_changed.notify_all()
                 try:
                     self.clock.wait(self._cond, deadline)
                 finally:
-                    self._blocked -= 1
+                    left = self._blocked[generation] - 1
+                    if left:
+                        self._blocked[generation] = left
+                    else:
+                        del self._blocked[generation]
 
     def _listing(self, name: str, token: str, authz: ResolvedACL | None) -> EventListing:
         events = self._buffer.snapshot()
