@@ -537,6 +537,8 @@ def _read_head(line: bytes, rfile: Any) -> _Head:
             # obs-fold: Go's textproto joins a continuation line to the previous value.
             name, value = head.raw_headers.pop()
             value = f"{value} {raw.decode('latin-1').strip()}".strip()
+            if _BAD_VALUE.search(value):
+                raise _explained("invalid header value")
             head.raw_headers.append((name, value))
             lowered = name.lower()
             if (
@@ -584,7 +586,8 @@ def _frame_body(head: _Head, encodings: list[str] | None, lengths: list[str] | N
         value = lengths[0]
         if len(set(lengths)) > 1 or not value.isdigit() or not value.isascii():
             raise _BadRequest()
-        if len(value) > 19 or int(value) > _MAX_CONTENT_LENGTH:
+        digits = value.lstrip("0") or "0"
+        if len(digits) > 19 or int(digits) > _MAX_CONTENT_LENGTH:
             raise _BadRequest()  # Go parses it with strconv.ParseUint(cl, 10, 63)
         head.content_length = int(value)
 

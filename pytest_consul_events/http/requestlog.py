@@ -33,10 +33,14 @@ def redact_query(raw_query: str) -> str:
     return "".join(parts)
 
 
+_SECRET_BODIES = ("/v1/acl/", "/v1/agent/service/register")
+"""Endpoints whose bodies may carry a token secret (ACL tokens, a service's ``Token``)."""
+
+
 def redact_body(path: str, body: bytes) -> bytes:
-    """What the log keeps of a body: at most :data:`MAX_BODY` bytes, none for the ACL API,
-    whose bodies carry token secrets."""
-    if body and path.startswith("/v1/acl/"):
+    """What the log keeps of a body: at most :data:`MAX_BODY` bytes, and nothing of a body
+    that may carry a token secret."""
+    if body and path.startswith(_SECRET_BODIES):
         return REDACTED.encode()
     return body[:MAX_BODY]
 
