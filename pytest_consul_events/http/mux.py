@@ -42,6 +42,8 @@ class Redirect:
 
 def clean_path(path: str) -> str:
     """Go's ``cleanPath``: ``path.Clean`` of a rooted path, keeping a trailing slash."""
+    if path.startswith("/") and "//" not in path and "/." not in path:
+        return path  # already clean: the common case, without normpath's work
     if not path:
         return "/"
     if not path.startswith("/"):
