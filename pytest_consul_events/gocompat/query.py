@@ -108,11 +108,7 @@ def escape_path(path: str) -> str:
 def escaped_path(raw_path: str, decoded: str) -> str:
     """Go's ``URL.EscapedPath``: the path as sent when that is a valid encoding of it, else
     :func:`escape_path` of the decoded path."""
-    if (
-        raw_path == decoded
-        and "%" not in raw_path
-        and all(ch in _PATH_SAFE for ch in raw_path)
-    ):
+    if raw_path == decoded and "%" not in raw_path and all(ch in _PATH_SAFE for ch in raw_path):
         return raw_path  # nothing escaped and nothing to escape: the common case
     if all(ch in _ENCODED_PATH_OK for ch in raw_path):
         try:
