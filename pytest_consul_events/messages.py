@@ -9,7 +9,6 @@ from __future__ import annotations
 # agent/event_endpoint.go: EventFire
 MISSING_NAME = "Missing name"
 # agent/user_event.go: validateUserEventParams
-USER_EVENT_MISSING_NAME = "User event missing name"
 TAG_WITHOUT_SERVICE = "Cannot provide tag filter without service filter"
 INVALID_NODE_FILTER = "Invalid node filter: {error}"
 INVALID_SERVICE_FILTER = "Invalid service filter: {error}"
@@ -51,8 +50,6 @@ UI_DISABLED = (
     "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration"
     " and restart."
 )
-# agent/http.go: handleErr for an HTTPError without a reason
-UNEXPECTED_ERROR = "An unexpected error occurred"
 
 # agent/agent_endpoint.go: AgentRegisterService / AgentDeregisterService
 REQUEST_DECODE_FAILED = "Request decode failed: {error}"
@@ -62,8 +59,6 @@ INVALID_SERVICE_ADDRESS = "Invalid service address"
 UNKNOWN_SERVICE_ID = (
     "Unknown service ID {service_id}. Ensure that the service ID is passed, not the service name."
 )
-# lib/json.go DecodeJSON with DisallowUnknownFields
-UNKNOWN_FIELD = 'json: unknown field "{field}"'
 
 # Header names and values (Go canonicalises header keys on the wire).
 HEADER_INDEX = "X-Consul-Index"
@@ -108,6 +103,7 @@ POLICY_INVALID_NAME = (
 POLICY_NAME_EXISTS = "Invalid Policy: A Policy with Name {name} already exists"  # %q
 POLICY_NAME_EXISTS_UPDATE = "Invalid Policy: A policy with name {name} already exists"  # %q
 POLICY_NOT_FOUND = "cannot find policy {id}"
+# UNCONFIRMED: recalled from ACL.PolicySet, not read in source this time.
 POLICY_UPDATE_BUILTIN = (
     "Changing the Rules for the builtin global-management policy is not permitted"
 )

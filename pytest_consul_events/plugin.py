@@ -206,16 +206,13 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.fixture
-def consul_client(consul_agent: FakeConsulAgent) -> Iterator[consul.Consul]:
+def consul_client(consul_agent: FakeConsulAgent) -> consul.Consul:
     """Function scope: a py-consul ``consul.Consul`` bound to ``consul_agent``, closed afterwards.
 
-    It sends no token and ignores ``CONSUL_HTTP_*`` variables.
+    It sends no token and ignores ``CONSUL_HTTP_*`` variables. Like every client made by
+    ``consul_agent.client()``, it is closed when the test ends (``pytest_runtest_teardown``).
     """
-    client = consul_agent.client()
-    try:
-        yield client
-    finally:
-        client.http.session.close()
+    return consul_agent.client()
 
 
 @pytest.fixture

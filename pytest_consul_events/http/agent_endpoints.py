@@ -124,6 +124,7 @@ def agent_self(call: Call, agent: Agent) -> Reply:
             },
         },
         "Meta": {"consul-network-segment": "", "consul-version": CONSUL_VERSION},
+        # The envoy versions a 1.20 agent lists are UNCONFIRMED; clients only read the keys.
         "xDS": {
             "SupportedProxies": {"envoy": ["1.31.2", "1.30.6", "1.29.9", "1.28.7"]},
             "Port": GRPC_PORT,

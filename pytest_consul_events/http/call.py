@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from pytest_consul_events import messages
 from pytest_consul_events.http.params import Query, parse_token
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ class Call:
     @property
     def token(self) -> str:
         """The request's ACL token by Consul's precedence, or ``""``."""
-        return parse_token(self.query, self.header("X-Consul-Token"), self.header("Authorization"))
+        return parse_token(
+            self.query, self.header(messages.HEADER_TOKEN), self.header("Authorization")
+        )
 
     @property
     def content_length(self) -> int | None:

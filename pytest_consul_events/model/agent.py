@@ -631,5 +631,4 @@ __all__ = [
     "Agent",
     "AgentConfig",
     "EventListing",
-    "PermissionDeniedError",
 ]

@@ -27,10 +27,10 @@ def _no_thread_left_behind(consul_agent_server: FakeConsulAgent) -> Iterator[Non
     before = list(threading.enumerate())
     yield
     deadline = time.monotonic() + 2.0
-    while leftover := new_threads(before):
-        if time.monotonic() > deadline:
-            pytest.fail(f"threads still running after the test: {leftover}")
-        time.sleep(0.002)
+    for thread in new_threads(before):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if leftover := new_threads(before):
+        pytest.fail(f"threads still running after the test: {leftover}")
 
 
 @pytest.fixture(params=["wsgi", "socket"])
