@@ -74,6 +74,8 @@ class AgentConfig:
     management_token: str | None = None
     default_token: str = ""
     tokens: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    http_max_conns_per_client: int = 200
+    history_limit: int = 10_000
 
     @classmethod
     def build(cls, **options: Any) -> AgentConfig:
@@ -123,6 +125,12 @@ class AgentConfig:
             raise TypeError("tokens must map non-empty secrets to rules (strings)")
         for rules in config.tokens.values():
             parse_rules(rules)  # invalid rules are refused before anything is reset
+        for limit in ("http_max_conns_per_client", "history_limit"):
+            value = getattr(config, limit)
+            if not _is_int(value):
+                raise TypeError(f"{limit} must be an integer, not {value!r}")
+            if value < 0:
+                raise ValueError(f"{limit} must not be negative, not {value}")
         return config
 
 
