@@ -168,7 +168,9 @@ def test_invalid_acl_options_are_errors_with_clear_messages(pytester: pytest.Pyt
     expected: list[str] = []  # in order: each test's header, then its error line
     for number, (_, message) in enumerate(INVALID_OPTIONS):
         expected.append(rf"_+ ERROR at setup of test_invalid_{number} _+$")
-        expected.append(rf"E\s+(\w+\.)*{re.escape(message)}$")
+        expected.append(
+            rf"@pytest\.mark\.consul_agent\(.*\): {re.escape(message.split(': ', 1)[1])}$"
+        )
     result.stdout.re_match_lines(expected)
 
 
@@ -187,7 +189,10 @@ def test_management_token_clashing_with_a_token_secret_is_an_error(
     result = run(pytester, "--tb=short")
     result.assert_outcomes(errors=1)
     result.stdout.re_match_lines(
-        [r"E\s+(\w+\.)*ACLStoreError: Invalid Token: SecretID is already in use$"]
+        [
+            r"@pytest\.mark\.consul_agent\(acl='deny', management_token='root', "
+            r"tokens=\{'root': ''\}\): Invalid Token: SecretID is already in use$"
+        ]
     )
 
 
