@@ -253,3 +253,28 @@ def consul_cluster(request: pytest.FixtureRequest) -> Iterator[FakeConsulCluster
         yield cluster
     finally:
         cluster.close()
+
+
+if TYPE_CHECKING:
+    from pytest_consul_events.consul_cli.fixture import ConsulCLI
+
+
+@pytest.fixture
+def consul_cli(
+    request: pytest.FixtureRequest,
+    consul_env: dict[str, str],
+    consul_agent: FakeConsulAgent,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ConsulCLI]:
+    """Function scope: a ``consul`` command (``consul event``, ``consul watch -type=event``)
+    first on ``PATH``, talking to ``consul_agent``.
+
+    Returns a :class:`~pytest_consul_events.consul_cli.fixture.ConsulCLI`: ``run(*args)``
+    runs a command, ``watch(*args)`` starts a watch recording every handler invocation,
+    ``use(agent)`` points ``CONSUL_HTTP_ADDR`` at another agent (one of ``consul_cluster``'s).
+    Watches, and everything they started, are stopped when the test ends.
+    """
+    from pytest_consul_events.consul_cli.fixture import consul_cli_fixture
+
+    yield from consul_cli_fixture(request, consul_agent, monkeypatch, tmp_path_factory)
