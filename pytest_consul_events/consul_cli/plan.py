@@ -132,7 +132,8 @@ class Plan:
 
     ``log`` receives each hclog line the plan writes (standard error in the command).
     ``retry_interval`` and ``max_backoff`` are Consul's (5 s and 180 s) unless given; ``rule``
-    picks the ``Next`` behaviour (:data:`RESET_RULES`).
+    picks the ``Next`` behaviour (:data:`RESET_RULES`). ``sleep(seconds)`` waits out a back-off
+    and returns whether the plan was stopped meanwhile (by default it waits on :meth:`stop`).
     """
 
     def __init__(
@@ -146,6 +147,7 @@ class Plan:
         max_backoff: float = MAX_BACKOFF,
         watch_type: str = "event",
         logger: str = f"{messages.WATCH_LOGGER_NAME}.{messages.WATCH_LOGGER_NAME}",
+        sleep: Callable[[float], bool] | None = None,
     ) -> None:
         if rule not in RESET_RULES:
             raise ValueError(f"rule must be one of {RESET_RULES}, not {rule!r}")
@@ -160,6 +162,7 @@ class Plan:
         self.last_index: int | None = None
         self.last_result: Any = _UNSET
         self._stop = threading.Event()
+        self.sleep = sleep if sleep is not None else self._stop.wait
 
     def stop(self) -> None:
         """``(*Plan).Stop``: end the loop after the current step (a wait ends at once)."""
@@ -195,7 +198,7 @@ class Plan:
                     ("retry", go_duration(retry)),
                 ]
                 self.log(log_line(messages.HCLOG_ERROR, self.logger, messages.WATCH_ERRORED, pairs))
-                if self._stop.wait(retry):
+                if self.sleep(retry):
                     return
                 continue
             failures = 0
