@@ -362,6 +362,42 @@ class WatchProcess:
         """
         return self.wait_for(lambda invocations: len(invocations) >= count, timeout)
 
+    def wait_for_started(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until ``count`` handler runs have started (ended or not).
+
+        Raises:
+            TimeoutError: fewer had started within ``timeout`` seconds, or the watch ended.
+        """
+
+        def started() -> int:
+            return len(self._state.started) + len(self._state.invocations)
+
+        with self._changed:
+            if (
+                self._changed.wait_for(lambda: started() >= count or self._state.ended, timeout)
+                and started() >= count
+            ):
+                return
+        raise TimeoutError(f"{count} handler runs did not start: {self._describe()}")
+
+    def wait_for_queries(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until ``count`` of the watch's list queries have been answered (or failed).
+
+        Raises:
+            TimeoutError: fewer were answered within ``timeout`` seconds, or the watch ended.
+        """
+        with self._changed:
+            answered = self._changed.wait_for(
+                lambda: (
+                    len(self._state.responses) + len(self._state.errors) >= count
+                    or self._state.ended
+                ),
+                timeout,
+            )
+            if answered and len(self._state.responses) + len(self._state.errors) >= count:
+                return
+        raise TimeoutError(f"{count} list queries were not answered: {self._describe()}")
+
     def wait_until_blocked(self, timeout: float = 5.0) -> None:
         """Wait until the watch is blocked on its agent, waiting for the next change.
 
