@@ -78,6 +78,7 @@ def test_then_it_blocks_and_hands_over_each_new_event(
     assert third.stdin == go_json(deploys[2:])
     assert [i.consul_index for i in watch.invocations] == [e.index for e in deploys]
     assert [i.payloads for i in watch.invocations] == [[b"1.0"], [b"1.1"], [b"1.2"]]
+    watch.wait_until_blocked()
     assert watch.requests == [None, deploys[0].index, deploys[1].index, deploys[2].index]
 
 
@@ -142,15 +143,16 @@ def test_a_handler_that_cannot_start_stops_the_watch(consul_cli: Any) -> None:
 def test_sigterm_ends_the_watch_with_0_and_reaches_a_running_handler(
     consul_cli: Any, tmp_path: Path
 ) -> None:
-    gate = tmp_path / "gate"
+    ready, gate = tmp_path / "ready", tmp_path / "gate"
+    os.mkfifo(ready)
     os.mkfifo(gate)
     trapped = tmp_path / "trapped"
     handler = (
         f"trap 'echo TERM > {trapped}; exit 0' TERM; "
-        f"echo started; read line < {gate}"  # blocks until the test writes to the gate
+        f"echo trap set > {ready}; read line < {gate}"  # waits until the test writes the gate
     )
     watch = consul_cli.watch("-name=deploy", handler)
-    watch.wait_for_started(1)  # it waits at the gate now
+    assert ready.read_text() == "trap set\n"  # the handler runs, its trap is in place
 
     assert watch.stop() == 0
     assert trapped.read_text() == "TERM\n"
@@ -292,7 +294,8 @@ def test_older_consul_reset_redelivers_when_the_index_goes_down(
     assert [i.event_ids for i in newest.invocations][1:] == [[i] for i in all_ids]
     assert older.invocations[-1].event_ids == all_ids  # redelivered whole
     assert older.invocations[-2].event_ids == all_ids[-1:]
-    assert older.requests[-1] == indexes[-1]  # blocked again, on the lower index
+    older.wait_until_blocked()
+    assert older.requests[-2:] == [None, indexes[-1]]  # reset, then blocked on the lower index
 
 
 def test_it_watches_an_agent_of_a_cluster(consul_cli: Any, consul_cluster: Any) -> None:
