@@ -285,6 +285,12 @@ class WatchProcess:
             return list(self._state.invocations)
 
     @property
+    def running(self) -> list[int]:
+        """The pids of the handler runs that started and have not ended."""
+        with self._changed:
+            return [record["pid"] for record in self._state.started.values()]
+
+    @property
     def requests(self) -> list[int | None]:
         """The ``index`` each list query of the watch blocked on (``None``: no index sent)."""
         with self._changed:

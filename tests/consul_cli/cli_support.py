@@ -68,6 +68,7 @@ class ScriptedAgent:
     """The scripted endpoint; a context manager. ``address`` is ``127.0.0.1:PORT``."""
 
     script: list[Answer] = field(default_factory=list)
+    agent_self: bytes = b'{"Config":{"NodeName":"scripted"}}'
     queries: list[dict[str, str]] = field(default_factory=list)
     tokens: list[str | None] = field(default_factory=list)
 
@@ -97,7 +98,7 @@ class ScriptedAgent:
                 elif url.path == "/v1/status/leader":
                     status, headers, body = 200, {}, b'"127.0.0.1:8300"'
                 elif url.path == "/v1/agent/self":
-                    status, headers, body = 200, {}, b'{"Config":{"NodeName":"scripted"}}'
+                    status, headers, body = 200, {}, agent.agent_self
                 else:
                     status, headers, body = 404, {}, b"not scripted"
                 self.send_response(status)
