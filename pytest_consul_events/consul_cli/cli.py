@@ -23,8 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from pytest_consul_events import messages
-from pytest_consul_events.consul_cli.events import GoPanic
-from pytest_consul_events.consul_cli.httpapi import NotImplementedByFake
+from pytest_consul_events.consul_cli.errors import GoPanic, NotImplementedByFake
 from pytest_consul_events.consul_cli.ui import UI
 
 NOT_IMPLEMENTED_PREFIX = "consul (pytest-consul-events): "

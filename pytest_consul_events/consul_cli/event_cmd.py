@@ -16,7 +16,8 @@ from collections.abc import Mapping
 
 from pytest_consul_events import messages
 from pytest_consul_events.consul_cli import goflag
-from pytest_consul_events.consul_cli.events import GoPanic, decode_fire_id
+from pytest_consul_events.consul_cli.errors import GoPanic
+from pytest_consul_events.consul_cli.events import decode_fire_id
 from pytest_consul_events.consul_cli.httpapi import (
     APIError,
     Client,

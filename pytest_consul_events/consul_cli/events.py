@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from pytest_consul_events import messages
+from pytest_consul_events.consul_cli.errors import GoPanic
 from pytest_consul_events.gocompat import jsonenc
 from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_first_value
 
@@ -29,10 +30,6 @@ _STRING_FIELDS = frozenset({"ID", "Name", "NodeFilter", "ServiceFilter", "TagFil
 _LOWER = {name.lower(): name for name in FIELDS}
 _INT64_MAX = 2**63 - 1
 _UINT64_MAX = 2**64 - 1
-
-
-class GoPanic(Exception):
-    """Go would panic here (the Go program prints ``panic: <message>`` and exits 2)."""
 
 
 class Event(NamedTuple):

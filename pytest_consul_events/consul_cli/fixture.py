@@ -164,6 +164,23 @@ def _open_pidfd(pid: int) -> int | None:
         return None  # already gone, or not Linux
 
 
+def _group_members(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid`` other than its leader (Linux's /proc)."""
+    members = []
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == pgid:
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it ended meanwhile
+            if fields[0] != "Z" and int(fields[2]) == pgid:
+                members.append(int(entry))
+    return members
+
+
 def _wait_readable(fd: int, timeout: float) -> bool:
     readable, _, _ = select.select([fd], [], [], max(timeout, 0.0))
     return bool(readable)
@@ -473,8 +490,12 @@ class WatchProcess:
             self._await_exit(pid, pidfd, timeout)
         # Whatever a handler left behind (children it started) is in the watch's process group;
         # the watch is not reaped yet, so the group's id cannot have been reused.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
+        members = _group_members(self.pid)
+        if members:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+            for pid in members:  # SIGKILL is delivered asynchronously: wait for each to end
+                self._await_exit(pid, _open_pidfd(pid), timeout)
         code = self.process.wait(timeout)
         if self._self_pidfd is not None:
             os.close(self._self_pidfd)

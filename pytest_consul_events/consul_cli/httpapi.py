@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 from pytest_consul_events import messages
 from pytest_consul_events.consul_cli import goflag
+from pytest_consul_events.consul_cli.errors import NotImplementedByFake
 from pytest_consul_events.consul_cli.logs import log_line
 
 Warn = Callable[[str], None]
@@ -39,10 +40,6 @@ Warn = Callable[[str], None]
 
 class APIError(Exception):
     """A call failed; ``str()`` is the error text Consul's client would print."""
-
-
-class NotImplementedByFake(Exception):
-    """Something Consul's command line supports that this implementation does not."""
 
 
 class Config:
@@ -339,6 +336,19 @@ def _format_address(address: Any) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def _ip_literal(host: str, port: int) -> list[tuple[Any, Any, int, str, Any]] | None:
+    """The address of an IP literal host, as ``getaddrinfo`` would give it; ``None`` for a
+    name (resolving a name loads the IDNA codec, which the command's start-up can skip)."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        address = (host, port) if family == socket.AF_INET else (host, port, 0, 0)
+        return [(family, socket.SOCK_STREAM, 0, "", address)]
+    return None
+
+
 class _Closed(Exception):
     """The connection ended before a whole answer was read."""
 
@@ -445,10 +455,12 @@ class Client:
     def _connect(self) -> None:
         if self._sock is not None:
             return
-        try:
-            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-        except socket.gaierror:
-            raise APIError(messages.GO_LOOKUP_ERROR.format(host=self.host)) from None
+        infos = _ip_literal(self.host, self.port)
+        if infos is None:
+            try:
+                infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+            except socket.gaierror:
+                raise APIError(messages.GO_LOOKUP_ERROR.format(host=self.host)) from None
         failure = ""
         for family, kind, proto, _, address in infos:
             sock = socket.socket(family, kind, proto)

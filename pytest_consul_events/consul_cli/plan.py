@@ -35,7 +35,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_consul_events import messages
-from pytest_consul_events.consul_cli.events import Event, GoPanic, decode_list, id_to_index
+from pytest_consul_events.consul_cli.errors import GoPanic
+from pytest_consul_events.consul_cli.events import Event, decode_list, id_to_index
 from pytest_consul_events.consul_cli.httpapi import APIError, Client, require_ok
 from pytest_consul_events.consul_cli.logs import go_duration, log_line
 from pytest_consul_events.gocompat.jsondecode import GoJSONError

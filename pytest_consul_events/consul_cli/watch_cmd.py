@@ -33,6 +33,7 @@ from typing import Any
 
 from pytest_consul_events import messages
 from pytest_consul_events.consul_cli import goflag, plan
+from pytest_consul_events.consul_cli.errors import NotImplementedByFake
 from pytest_consul_events.consul_cli.events import encode, encode_indent
 from pytest_consul_events.consul_cli.handler import (
     HandlerRunner,
@@ -43,7 +44,6 @@ from pytest_consul_events.consul_cli.httpapi import (
     APIError,
     Client,
     HTTPFlags,
-    NotImplementedByFake,
     default_config,
     new_client,
     require_ok,

@@ -16,7 +16,8 @@ import pytest
 from cli_support import WAIT, Answer, ScriptedAgent, event, go_line, index_of
 
 from pytest_consul_events.consul_cli import plan
-from pytest_consul_events.consul_cli.events import Event, GoPanic, encode
+from pytest_consul_events.consul_cli.errors import GoPanic
+from pytest_consul_events.consul_cli.events import Event, encode
 from pytest_consul_events.consul_cli.httpapi import Client, Config
 
 E1, E2, E3, E4 = (event(n, f"v{n}".encode()) for n in (1, 2, 3, 4))
