@@ -365,3 +365,18 @@ GO_PANIC = "panic: {message}\n\ngoroutine 1 [running]:\n"
 GO_PANIC_EXIT = 2
 # Go src/io/fs: os.PathError, as in "open /x: no such file or directory"
 GO_PATH_ERROR = "{op} {path}: {error}"
+# Go src/net (OpError) and src/net/http (transport): reading an answer that breaks off
+GO_READ_ERROR = "read tcp {local}->{remote}: read: {error}"
+GO_WRITE_ERROR = "write tcp {local}->{remote}: write: {error}"
+GO_MALFORMED_RESPONSE = "malformed HTTP response {line}"  # %q of the line
+GO_UNEXPECTED_EOF = "unexpected EOF"
+GO_IO_TIMEOUT = "i/o timeout"
+GO_INVALID_PORT = 'invalid port ":{port}" after host'
+# Go src/encoding/json and src/encoding/base64: decoding an agent's answer into Consul's types
+GO_JSON_FIELD_TYPE = "json: cannot unmarshal {value} into Go struct field {field} of type {type}"
+GO_JSON_VALUE_TYPE = "json: cannot unmarshal {value} into Go value of type {type}"
+GO_BASE64_CORRUPT = "illegal base64 data at input byte {offset}"
+# Go's runtime: the panics of api/event.go IDToIndex, eventWatch and Agent.NodeName
+GO_SLICE_OUT_OF_RANGE = "runtime error: slice bounds out of range [:{high}] with length {length}"
+GO_NIL_DEREFERENCE = "runtime error: invalid memory address or nil pointer dereference"
+GO_INTERFACE_CONVERSION = "interface conversion: interface {{}} is {got}, not string"

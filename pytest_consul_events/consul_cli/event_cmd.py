@@ -27,7 +27,11 @@ from pytest_consul_events.consul_cli.httpapi import (
     require_ok,
 )
 from pytest_consul_events.consul_cli.ui import UI
-from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_first_value
+from pytest_consul_events.gocompat.jsondecode import (
+    GoJSONError,
+    decode_first_value,
+    json_type_name,
+)
 
 
 class EventCommand:
@@ -138,20 +142,31 @@ def node_name(client: Client) -> str:
         raise APIError(str(exc)) from None
     if info is None:
         info = {}
+    agent_type = "map[string]map[string]interface {}"
     if not isinstance(info, dict):
-        raise APIError(
-            "json: cannot unmarshal array into Go value of type map[string]map[string]interface {}"
-            if isinstance(info, list)
-            else "json: cannot unmarshal value into Go value of type "
-            "map[string]map[string]interface {}"
-        )
+        shown = json_type_name(info)
+        raise APIError(messages.GO_JSON_VALUE_TYPE.format(value=shown, type=agent_type))
     config = info.get("Config")
     if config is not None and not isinstance(config, dict):
-        raise APIError("json: cannot unmarshal value into Go value of type map[string]interface {}")
+        shown = json_type_name(config)
+        raise APIError(
+            messages.GO_JSON_VALUE_TYPE.format(value=shown, type="map[string]interface {}")
+        )
     value = (config or {}).get("NodeName")
     if not isinstance(value, str):
-        shown = "nil" if value is None else type(value).__name__
-        raise GoPanic(f"interface conversion: interface {{}} is {shown}, not string")
+        # The Go type the JSON value decoded to in an interface{}.
+        shown = (
+            "nil"
+            if value is None
+            else "bool"
+            if isinstance(value, bool)
+            else "float64"
+            if isinstance(value, (int, float))
+            else "map[string]interface {}"
+            if isinstance(value, dict)
+            else "[]interface {}"
+        )
+        raise GoPanic(messages.GO_INTERFACE_CONVERSION.format(got=shown))
     return value
 
 

@@ -82,9 +82,7 @@ def _type_name(value: Any) -> str:
 
 def _field_error(value: Any, field: str, go_type: str) -> str:
     shown = f"number {value}" if isinstance(value, _Number) else _type_name(value)
-    return (
-        f"json: cannot unmarshal {shown} into Go struct field UserEvent.{field} of type {go_type}"
-    )
+    return messages.GO_JSON_FIELD_TYPE.format(value=shown, field=f"UserEvent.{field}", type=go_type)
 
 
 def _decode_event(item: dict[str, Any], errors: list[str]) -> Event:
@@ -150,7 +148,7 @@ def _base64_error(text: str) -> bytes:
     position = next(
         (offset for offset, byte in enumerate(data) if chr(byte) not in alphabet), len(data)
     )
-    raise ValueError(f"illegal base64 data at input byte {position}")
+    raise ValueError(messages.GO_BASE64_CORRUPT.format(offset=position))
 
 
 def decode_list(body: bytes) -> list[Event | None] | None:
@@ -173,7 +171,7 @@ def decode_list(body: bytes) -> list[Event | None] | None:
         return None
     if not isinstance(value, list):
         raise GoJSONError(
-            f"json: cannot unmarshal {_type_name(value)} into Go value of type []*api.UserEvent"
+            messages.GO_JSON_VALUE_TYPE.format(value=_type_name(value), type="[]*api.UserEvent")
         )
     errors: list[str] = []
     events: list[Event | None] = []
@@ -184,7 +182,7 @@ def decode_list(body: bytes) -> list[Event | None] | None:
             events.append(_decode_event(item, errors))
         else:
             errors.append(
-                f"json: cannot unmarshal {_type_name(item)} into Go value of type api.UserEvent"
+                messages.GO_JSON_VALUE_TYPE.format(value=_type_name(item), type="api.UserEvent")
             )
             events.append(Event())
     if errors:
@@ -209,7 +207,7 @@ def decode_fire_id(body: bytes) -> str:
         return ""
     if not isinstance(value, dict):
         raise GoJSONError(
-            f"json: cannot unmarshal {_type_name(value)} into Go value of type api.UserEvent"
+            messages.GO_JSON_VALUE_TYPE.format(value=_type_name(value), type="api.UserEvent")
         )
     errors: list[str] = []
     event = _decode_event(value, errors)
@@ -229,9 +227,7 @@ def id_to_index(uuid: str) -> int:
         # Go slices [0:8], [9:13], [14:18], [19:23], [24:36] in turn; the first high bound past
         # the end panics.
         needed = next(high for high in (8, 13, 18, 23, 36) if high > len(data))
-        raise GoPanic(
-            f"runtime error: slice bounds out of range [:{needed}] with length {len(data)}"
-        )
+        raise GoPanic(messages.GO_SLICE_OUT_OF_RANGE.format(high=needed, length=len(data)))
     lower = data[0:8] + data[9:13] + data[14:18]
     upper = data[19:23] + data[24:36]
     values = []

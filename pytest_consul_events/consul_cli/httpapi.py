@@ -34,6 +34,7 @@ from pytest_consul_events import messages
 from pytest_consul_events.consul_cli import goflag
 from pytest_consul_events.consul_cli.errors import NotImplementedByFake
 from pytest_consul_events.consul_cli.logs import log_line
+from pytest_consul_events.gocompat.strconv import go_quote
 
 Warn = Callable[[str], None]
 
@@ -323,7 +324,7 @@ def split_host_port(address: str) -> tuple[str, int]:
         host, _, port = address.partition(":")
         port = port or "80"
     if not (port.isdigit() and port.isascii()):
-        raise APIError(f'invalid port ":{port}" after host')
+        raise APIError(messages.GO_INVALID_PORT.format(port=port))
     return host, int(port)
 
 
@@ -469,7 +470,9 @@ class Client:
                 sock.connect(address)
             except OSError as exc:
                 sock.close()
-                text = "i/o timeout" if isinstance(exc, TimeoutError) else go_errno_text(exc)
+                text = (
+                    messages.GO_IO_TIMEOUT if isinstance(exc, TimeoutError) else go_errno_text(exc)
+                )
                 shown = _format_address(address)
                 failure = messages.GO_DIAL_ERROR.format(address=shown, error=text)
                 continue
@@ -484,7 +487,9 @@ class Client:
     def _read_error(self, exc: OSError) -> _Closed:
         local, remote = self._addresses
         self.close()
-        return _Closed(f"read tcp {local}->{remote}: read: {go_errno_text(exc)}")
+        return _Closed(
+            messages.GO_READ_ERROR.format(local=local, remote=remote, error=go_errno_text(exc))
+        )
 
     def _roundtrip(self, request: bytes) -> Response:
         self._connect()
@@ -494,7 +499,10 @@ class Client:
         except OSError as exc:
             local, remote = self._addresses
             self.close()
-            raise _Closed(f"write tcp {local}->{remote}: write: {go_errno_text(exc)}") from None
+            error = go_errno_text(exc)
+            raise _Closed(
+                messages.GO_WRITE_ERROR.format(local=local, remote=remote, error=error)
+            ) from None
         try:
             return self._read_response()
         except OSError as exc:
@@ -511,13 +519,14 @@ class Client:
             code_text = rest[:3]
             if not version.startswith("HTTP/") or not code_text.isdigit():
                 self.close()
-                raise _Closed(f"malformed HTTP response {line.decode('latin-1').rstrip()!r}")
+                shown = go_quote(line.decode("latin-1").rstrip("\r\n"))
+                raise _Closed(messages.GO_MALFORMED_RESPONSE.format(line=shown))
             headers: dict[str, str] = {}
             while True:
                 header = reader.readline(65536)
                 if not header:
                     self.close()
-                    raise _Closed("unexpected EOF")
+                    raise _Closed(messages.GO_UNEXPECTED_EOF)
                 text = header.decode("latin-1").rstrip("\r\n")
                 if not text:
                     break
@@ -551,7 +560,7 @@ class Client:
                     size = int(size_line.split(b";")[0].strip(), 16)
                 except ValueError:
                     self.close()
-                    raise _Closed("unexpected EOF") from None
+                    raise _Closed(messages.GO_UNEXPECTED_EOF) from None
                 if size == 0:
                     while reader.readline(65536) not in (b"\r\n", b"\n", b""):
                         pass  # trailers
@@ -560,14 +569,14 @@ class Client:
                 reader.readline(65536)
                 if len(chunk) < size:
                     self.close()
-                    raise _Closed("unexpected EOF")
+                    raise _Closed(messages.GO_UNEXPECTED_EOF)
                 chunks.append(chunk)
         if "content-length" in headers:
             length = int(headers["content-length"])
             data = reader.read(length)
             if len(data) < length:
                 self.close()
-                raise _Closed("unexpected EOF")
+                raise _Closed(messages.GO_UNEXPECTED_EOF)
             return bytes(data)
         return bytes(reader.read())
 

@@ -84,7 +84,7 @@ def prune(events: EventList, last: int | None) -> EventList:
         return events
     for position, event in enumerate(events):
         if event is None:
-            raise GoPanic("runtime error: invalid memory address or nil pointer dereference")
+            raise GoPanic(messages.GO_NIL_DEREFERENCE)
         if id_to_index(event.id) == last:
             return events[position + 1 :]
     return events

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -155,6 +154,8 @@ class WatchCommand:
             events.GoPanic: where the Go program would panic.
         """
         env = os.environ if env is None else env
+        # Consul's shutdown channel is registered before Run: SIGINT/SIGTERM end a watch with 0.
+        install_signal_forwarding(None, _exit_on_signal)
         try:
             handler_args = self.flags.parse(args)
         except goflag.FlagParseError:
@@ -268,21 +269,19 @@ class WatchCommand:
         the_plan = plan.Plan(
             watcher, handler, log=self.ui.raw_error, rule=rule, retry_interval=retry
         )
-        shutdown = threading.Event()
-
-        def on_shutdown() -> None:
-            shutdown.set()
-            the_plan.stop()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(0)
-
-        install_signal_forwarding(runner, on_shutdown)
+        install_signal_forwarding(runner, _exit_on_signal)
         try:
             the_plan.run()
         finally:
             client.close()
         return exit_code[0]
+
+
+def _exit_on_signal() -> None:
+    """The watch's shutdown: stop at once with status 0 (Go's ``os.Exit(0)``)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _test_settings(env: Mapping[str, str]) -> tuple[str, float]:
