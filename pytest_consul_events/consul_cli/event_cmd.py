@@ -22,8 +22,6 @@ from pytest_consul_events.consul_cli.httpapi import (
     APIError,
     Client,
     HTTPFlags,
-    default_config,
-    new_client,
     require_ok,
 )
 from pytest_consul_events.consul_cli.ui import UI
@@ -90,18 +88,8 @@ class EventCommand:
             return self._usage_error(messages.CLI_EVENT_TOO_MANY_ARGUMENTS)
         payload = os.fsencode(rest[0]) if rest else None
 
-        warn = self.ui.raw_error
-        config = default_config(env, warn, messages.API_LOGGER_NAME)
-        self.http.merge_onto_config(config)
-        try:
-            client = new_client(config, env, warn)
-        except APIError as exc:
-            self.ui.error(messages.CLI_ERROR_CONNECTING.format(error=exc))
-            return 1
-        try:
-            node_name(client)
-        except APIError as exc:
-            self.ui.error(messages.CLI_ERROR_QUERYING.format(error=exc))
+        client = self.http.checked_client(env, self.ui, node_name)
+        if client is None:
             return 1
         params = [
             (key, value)

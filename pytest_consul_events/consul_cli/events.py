@@ -23,7 +23,11 @@ from typing import Any, NamedTuple
 from pytest_consul_events import messages
 from pytest_consul_events.consul_cli.errors import GoPanic
 from pytest_consul_events.gocompat import jsonenc
-from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_first_value
+from pytest_consul_events.gocompat.jsondecode import (
+    GoJSONError,
+    decode_first_value,
+    json_type_name,
+)
 
 FIELDS = ("ID", "Name", "Payload", "NodeFilter", "ServiceFilter", "TagFilter", "Version", "LTime")
 _STRING_FIELDS = frozenset({"ID", "Name", "NodeFilter", "ServiceFilter", "TagFilter"})
@@ -67,17 +71,7 @@ _DECODER = json.JSONDecoder(parse_int=_Number, parse_float=_Number, parse_consta
 
 
 def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, _Number):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
+    return "number" if isinstance(value, _Number) else json_type_name(value)
 
 
 def _field_error(value: Any, field: str, go_type: str) -> str:

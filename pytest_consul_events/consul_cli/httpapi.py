@@ -34,6 +34,7 @@ from pytest_consul_events import messages
 from pytest_consul_events.consul_cli import goflag
 from pytest_consul_events.consul_cli.errors import NotImplementedByFake
 from pytest_consul_events.consul_cli.logs import log_line
+from pytest_consul_events.consul_cli.ui import UI
 from pytest_consul_events.gocompat.strconv import go_quote
 
 Warn = Callable[[str], None]
@@ -150,6 +151,36 @@ class HTTPFlags:
     def addr(self) -> str:
         """``Addr()``: the ``-http-addr`` value, empty when not given."""
         return self.values["http-addr"].string()
+
+    def api_client(self, env: Mapping[str, str], warn: Warn) -> Client:
+        """``APIClient()``: a client from the defaults, the environment and these flags.
+
+        Raises:
+            APIError, NotImplementedByFake: as :func:`new_client`.
+        """
+        config = default_config(env, warn, messages.API_LOGGER_NAME)
+        self.merge_onto_config(config)
+        return new_client(config, env, warn)
+
+    def checked_client(
+        self, env: Mapping[str, str], ui: UI, check: Callable[[Client], object]
+    ) -> Client | None:
+        """A client whose agent passed ``check``, as the commands test the agent before the
+        work: ``None`` after printing ``Error connecting to Consul agent: ...`` or ``Error
+        querying Consul agent: ...``.
+        """
+        try:
+            client = self.api_client(env, ui.raw_error)
+        except APIError as exc:
+            ui.error(messages.CLI_ERROR_CONNECTING.format(error=exc))
+            return None
+        try:
+            check(client)
+        except APIError as exc:
+            client.close()
+            ui.error(messages.CLI_ERROR_QUERYING.format(error=exc))
+            return None
+        return client
 
     def merge_onto_config(self, config: Config) -> None:
         """``MergeOntoConfig``: the flags that were given override the configuration."""

@@ -195,20 +195,12 @@ class WatchCommand:
         rule, retry = _test_settings(env)
 
         # Test that the API answers before starting the blocking loop (Status().Leader()).
-        config = default_config(env, warn, messages.API_LOGGER_NAME)
-        self.http.merge_onto_config(config)
-        try:
-            client = new_client(config, env, warn)
-        except APIError as exc:
-            self.ui.error(messages.CLI_ERROR_CONNECTING.format(error=exc))
+        client = self.http.checked_client(
+            env, self.ui, lambda checked: require_ok(checked.do("GET", "/v1/status/leader"))
+        )
+        if client is None:
             return 1
-        try:
-            require_ok(client.do("GET", "/v1/status/leader"))
-        except APIError as exc:
-            self.ui.error(messages.CLI_ERROR_QUERYING.format(error=exc))
-            return 1
-        finally:
-            client.close()
+        client.close()
 
         # (*Plan).RunWithConfig(c.http.Addr(), nil)
         config = default_config(env, warn, messages.WATCH_LOGGER_NAME)
