@@ -12,8 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -143,12 +142,6 @@ class ScriptedAgent:
                 raise TimeoutError(f"{len(self.queries)} list requests, not {count}")
             return list(self.queries)
 
-    def wait_until(self, predicate: Callable[[], bool], timeout: float = WAIT) -> None:
-        """Wait until ``predicate()`` holds (checked on every request)."""
-        with self._changed:
-            if not self._changed.wait_for(predicate, timeout):
-                raise TimeoutError("the scripted agent never saw what was awaited")
-
     def close(self) -> None:
         """Answer waiting requests by closing them, stop serving, join the threads."""
         with self._changed:
@@ -163,12 +156,3 @@ class ScriptedAgent:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> None:
-    """Wait for a condition observable only by looking (a process's exit, a file)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.01)

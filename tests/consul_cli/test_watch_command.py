@@ -154,7 +154,8 @@ def test_sigterm_ends_the_watch_with_0_and_reaches_a_running_handler(
     watch = consul_cli.watch("-name=deploy", handler)
     assert ready.read_text() == "trap set\n"  # the handler runs, its trap is in place
 
-    assert watch.stop() == 0
+    code = watch.stop()
+    assert (code, trapped.exists()) == (0, True), (watch.stderr, watch.invocations)
     assert trapped.read_text() == "TERM\n"
 
 
