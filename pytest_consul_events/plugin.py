@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from pytest_consul_events.cluster import FakeConsulCluster
     from pytest_consul_events.configuration import Resolver, Settings
+    from pytest_consul_events.consul_cli.fixture import ConsulCLI
     from pytest_consul_events.fake import FakeConsulAgent
 
 MARKER = "consul_agent"
@@ -474,3 +475,24 @@ def consul_cluster(consul_cluster_defaults: Mapping[str, Any]) -> Iterator[FakeC
         yield cluster
     finally:
         cluster.close()
+
+
+@pytest.fixture
+def consul_cli(
+    request: pytest.FixtureRequest,
+    consul_env: dict[str, str],
+    consul_agent: FakeConsulAgent,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ConsulCLI]:
+    """Function scope: a ``consul`` command (``consul event``, ``consul watch -type=event``)
+    first on ``PATH``, talking to ``consul_agent``.
+
+    Returns a :class:`~pytest_consul_events.consul_cli.fixture.ConsulCLI`: ``run(*args)``
+    runs a command, ``watch(*args)`` starts a watch recording every handler invocation,
+    ``use(agent)`` points ``CONSUL_HTTP_ADDR`` at another agent (one of ``consul_cluster``'s).
+    Watches, and everything they started, are stopped when the test ends.
+    """
+    from pytest_consul_events.consul_cli.fixture import consul_cli_fixture
+
+    yield from consul_cli_fixture(request, consul_agent, monkeypatch, tmp_path_factory)
