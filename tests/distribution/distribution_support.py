@@ -30,6 +30,8 @@ def run_python(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python *args`` with ``site`` (an installed wheel) first on the path.
 
+    Raises ``AssertionError`` with the output if ``check`` and the exit status is not 0.
+
     ``PYTHONPATH`` holds only ``site``, so the package and its entry points come from there;
     the working directory (first on the path of ``python -c``) is ``site`` unless given.
     """
@@ -40,12 +42,18 @@ def run_python(
     }
     environment.update(env or {})
     environment["PYTHONPATH"] = str(site)
-    return subprocess.run(
+    completed = subprocess.run(
         [sys.executable, *args],
         cwd=site if cwd is None else cwd,
         env=environment,
         capture_output=True,
         text=True,
-        check=check,
+        check=False,
         timeout=120,
     )
+    if check and completed.returncode != 0:
+        raise AssertionError(
+            f"python {' '.join(args)[:200]} exited {completed.returncode}:\n"
+            f"{completed.stdout[-2000:]}{completed.stderr[-4000:]}"
+        )
+    return completed

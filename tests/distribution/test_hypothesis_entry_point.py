@@ -20,13 +20,14 @@ from distribution_support import run_python
 ID_FORM = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 FROM_TYPE = """
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from pytest_consul_events.model.event import UserEvent
 from pytest_consul_events.model.services import Service
 
 drawn = []
 
-@settings(max_examples=20, database=None)
+# A fresh interpreter pays first-use costs during the first draws: not a slow strategy.
+@settings(max_examples=20, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.from_type(UserEvent), st.from_type(Service))
 def draw(event, service):
     drawn.append((event.id, event.version, event.ltime, service.name, service.port))
@@ -79,11 +80,16 @@ def test_strategies_as_the_first_import_of_a_test_module(
             """
             from pytest_consul_events import strategies as ces
 
-            from hypothesis import given, settings, strategies as st
+            from hypothesis import HealthCheck, given, settings, strategies as st
             from pytest_consul_events.model.event import UserEvent
 
 
-            @settings(max_examples=10, database=None)
+            @settings(
+                max_examples=10,
+                database=None,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(ces.event_names(), st.from_type(UserEvent))
             def test_draws(name, event):
                 assert name and event.version == 1
@@ -97,10 +103,11 @@ def test_strategies_as_the_first_import_of_a_test_module(
 def test_without_plugins_from_type_falls_back_to_hypothesis_own(installed_wheel: Path) -> None:
     code = textwrap.dedent(
         """
-        from hypothesis import find, strategies as st
+        from hypothesis import HealthCheck, find, settings, strategies as st
         from pytest_consul_events.model.event import UserEvent
 
-        print(repr(find(st.from_type(UserEvent), lambda event: True).id))
+        quiet = settings(database=None, suppress_health_check=list(HealthCheck))
+        print(repr(find(st.from_type(UserEvent), lambda event: True, settings=quiet).id))
         """
     )
     hooked = run_python(installed_wheel, "-c", code)
