@@ -143,11 +143,12 @@ class EventListing(NamedTuple):
     """The answer to a list: the events, the ``X-Consul-Index`` and whether ACLs hid some.
 
     A named tuple: ``events, index, filtered = agent.list_events()`` unpacks it, and
-    ``listing.events``, ``listing.index``, ``listing.filtered_by_acls`` read it.
+    ``listing.events``, ``listing.index``, ``listing.filtered_by_acls`` read it. The ``index``
+    field hides ``tuple.index()``, which a listing has no use for.
     """
 
     events: list[UserEvent]
-    index: int
+    index: int  # type: ignore[assignment]  # the X-Consul-Index, in place of tuple.index()
     filtered_by_acls: bool = False
 
 
