@@ -51,14 +51,24 @@ def _run(command: Sequence[str], *, cwd: Path | None = None) -> str:
     return completed.stdout
 
 
+def copy_checkout(directory: Path) -> Path:
+    """Copy the checkout, without caches and build output, to ``directory / "source"``.
+
+    Building from a copy leaves the checkout without ``build/`` or ``*.egg-info``, and lets
+    several builds run at once.
+    """
+    source = directory / "source"
+    shutil.copytree(ROOT, source, ignore=_NOT_COPIED)
+    return source
+
+
 def build_wheel(directory: Path) -> Path:
     """Build the package's wheel from a copy of the checkout into ``directory``; its path.
 
     Without build isolation when setuptools and wheel are importable here (no network needed),
     with it otherwise. Raises :class:`SetupError` if the build fails.
     """
-    source = directory / "source"
-    shutil.copytree(ROOT, source, ignore=_NOT_COPIED)
+    source = copy_checkout(directory)
     out = directory / "wheel"
     command = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out)]
     if importlib.util.find_spec("setuptools") and importlib.util.find_spec("wheel"):

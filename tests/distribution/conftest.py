@@ -10,34 +10,21 @@ shadows any other install of the package, its code and its entry points alike (P
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from distribution_support import ROOT, Built
+from distribution_support import Built
 
-NOT_COPIED = shutil.ignore_patterns(
-    ".git",
-    "__pycache__",
-    "*.egg-info",
-    "build",
-    "dist",
-    ".hypothesis",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    ".venv",
-)
+from benchmarks.venvs import copy_checkout
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """Build the wheel and the sdist from a copy of the checkout."""
     base = tmp_path_factory.mktemp("dist")
-    source = base / "source"
-    shutil.copytree(ROOT, source, ignore=NOT_COPIED)
+    source = copy_checkout(base)
     out = base / "out"
     subprocess.run(
         [
