@@ -12,7 +12,7 @@ import dataclasses
 import random
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import (
@@ -34,6 +34,7 @@ from pytest_consul_events.model.event import (
     new_event_id,
 )
 from pytest_consul_events.model.filters import compile_filters, received_filters
+from pytest_consul_events.model.gossip import NoKnownServersError
 from pytest_consul_events.model.ringbuffer import DEFAULT_EVENT_BUFFER_SIZE, RingBuffer
 from pytest_consul_events.model.serf import Receipt, SerfEvents, SerfUserEvent
 from pytest_consul_events.model.services import Service, coerce_service, coerce_services
@@ -55,7 +56,8 @@ class AgentConfig:
     ``seed`` fixes the event IDs (and so the list indexes) an agent produces; ``None`` draws one.
     ``dev_mode`` pretty-prints every JSON answer, as ``consul agent -dev`` does. ``server``
     says whether the agent is a server; a client agent forwards fires to a server and reports
-    the server's errors prefixed with ``rpc error making call:``, as Consul's clients do.
+    the server's errors prefixed with ``rpc error making call:``, as Consul's clients do (not
+    ``No known Consul servers``, which a client with no reachable server produces itself).
 
     ACLs are off unless ``acl`` is ``"allow"`` or ``"deny"``: then they are enforced with that
     default policy. ``management_token`` is a secret with every permission (Consul's
@@ -145,12 +147,16 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@dataclasses.dataclass(frozen=True)
-class EventListing:
-    """The answer to a list: the events, the ``X-Consul-Index`` and whether ACLs hid some."""
+class EventListing(NamedTuple):
+    """The answer to a list: the events, the ``X-Consul-Index`` and whether ACLs hid some.
+
+    A named tuple: ``events, index, filtered = agent.list_events()`` unpacks it, and
+    ``listing.events``, ``listing.index``, ``listing.filtered_by_acls`` read it. The ``index``
+    field hides ``tuple.index()``, which a listing has no use for.
+    """
 
     events: list[UserEvent]
-    index: int
+    index: int  # type: ignore[assignment]  # the X-Consul-Index, in place of tuple.index()
     filtered_by_acls: bool = False
 
 
@@ -446,6 +452,7 @@ class Agent:
             MissingNameError: ``name`` is empty.
             InvalidFilterError: a filter is rejected (tag without service, bad Go regexp).
             NoPathToDatacenterError: ``dc`` names a datacenter this agent does not know.
+            NoServerError: in a cluster, no running server is reachable (see ``Gossip.route``).
             ACLNotFoundError: ACLs are on and the token is unknown (Consul answers 500 here).
             RootACLError: the token is ``allow``, ``deny`` or ``manage``.
             PermissionDeniedError: the token may not write this event.
@@ -481,6 +488,8 @@ class Agent:
                 # The HTTP body stays "Permission denied"; only the long form is wrapped.
                 exc.detail = messages.RPC_ERROR_PREFIX + exc.detail
             raise
+        except NoKnownServersError:
+            raise  # the client's own RPC layer found no server: nothing to prefix
         except ConsulError as exc:
             if not self.config.server:
                 # agent/pool/pool.go: a client agent reports what the server said, prefixed.

@@ -43,6 +43,21 @@ class NoServerError(ConsulError):
     """The datacenter has no running server to take the fire."""
 
 
+class NoKnownServersError(NoServerError):
+    """A client agent reaches no server of its own datacenter: ``No known Consul servers``.
+
+    The client produces it itself: ``Client.RPC`` (agent/consul/client.go) returns
+    ``structs.ErrNoServers`` when ``router.FindLANRoute()`` finds no server, before any call is
+    made, so it is not wrapped like the errors a server sends back (``rpc error making call:``
+    comes from ``ConnPool.rpc`` in agent/pool/pool.go, around ``msgpackrpc.CallWithCodec``). A
+    stopped or partitioned server is one serf has declared failed, which removes it from the
+    client's router (``Client.nodeFail`` in agent/consul/client_serf.go).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(messages.NO_KNOWN_SERVERS)
+
+
 @dataclasses.dataclass(frozen=True)
 class GossipSettings:
     """How hostile delivery is. Probabilities are per delivery, delays in seconds."""
@@ -195,10 +210,16 @@ class Gossip:
         datacenter that it can reach (a partition cuts RPC as well as gossip). For another
         datacenter, that server forwards to a running server there.
 
+        The errors are Consul's: a client that reaches no server of its own datacenter fails
+        in its own RPC layer; the others are what the server's ``forwardDC`` (agent/consul/rpc.go)
+        answers, so a client reports them as an RPC error.
+
         Raises:
-            NoServerError: ``No known Consul servers`` (the client reaches no server), or
-                ``Remote DC has no server currently reachable``.
-            NoPathToDatacenterError: no agent is in ``datacenter``.
+            NoKnownServersError: ``No known Consul servers``: ``origin`` is a client and reaches
+                no running server of its datacenter (raised before any call, so never prefixed).
+            NoServerError: ``Remote DC has no server currently reachable`` (``ErrDCNotAvailable``:
+                the datacenter exists but none of its servers is running and reachable).
+            NoPathToDatacenterError: no agent is in ``datacenter`` (``ErrNoDCPath``).
         """
         with self._lock:
             local = (
@@ -207,7 +228,9 @@ class Gossip:
                 else self._reachable_server(origin.node_name, origin.datacenter)
             )
             if local is None:
-                raise NoServerError(messages.NO_KNOWN_SERVERS)
+                # UNCONFIRMED: until serf declares the server failed (a few seconds on a real
+                # LAN), a real client's RPC fails on the connection instead.
+                raise NoKnownServersError()
             if datacenter == origin.datacenter:
                 return local
             if not any(a.datacenter == datacenter for a in self._agents.values()):

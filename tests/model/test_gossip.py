@@ -601,7 +601,8 @@ def test_partition_cuts_a_clients_fire_from_the_server(make_net: MakeNet) -> Non
     net.gossip.partition(["node3"])
     with pytest.raises(NoServerError) as info:
         net["node3"].fire("deploy")
-    assert info.value.message == "rpc error making call: No known Consul servers"
+    # Unprefixed: agent/consul/client.go Client.RPC returns structs.ErrNoServers itself.
+    assert info.value.message == "No known Consul servers"
     assert str(info.value) == info.value.message
     with pytest.raises(NoServerError) as info:
         net.gossip.route(net["node3"], "dc1")
@@ -670,7 +671,8 @@ def test_a_stopped_server_takes_no_fire(make_net: MakeNet) -> None:
     net.gossip.set_running("node1", False)
     with pytest.raises(NoServerError) as info:
         net["node2"].fire("deploy")
-    assert info.value.message == "rpc error making call: No known Consul servers"
+    # agent/consul/client.go Client.RPC: structs.ErrNoServers, before any call (no prefix).
+    assert info.value.message == "No known Consul servers"
 
 
 def test_set_running_of_an_unknown_agent(make_net: MakeNet) -> None:
@@ -711,8 +713,8 @@ def test_a_client_without_a_server_of_its_own_cannot_fire_to_another_dc(
     make_net: MakeNet, cut_off: str
 ) -> None:
     # consul-events.md §3.2: the client sends Internal.EventFire to a server of its own
-    # datacenter, which forwards it (ForwardRPC); with no server it gets "No known Consul
-    # servers" (prefixed, as every error a client gets back over RPC).
+    # datacenter, which forwards it (ForwardRPC); with no server its own Client.RPC
+    # (agent/consul/client.go) answers structs.ErrNoServers before any call: not prefixed.
     net = make_net(TWO_DCS)
     if cut_off == "stopped":
         net.gossip.set_running("node1", False)
@@ -720,7 +722,7 @@ def test_a_client_without_a_server_of_its_own_cannot_fire_to_another_dc(
         net.gossip.partition(["node1"])  # node2 still reaches far1, but not its own server
     with pytest.raises(NoServerError) as info:
         net["node2"].fire("deploy", dc="dc2")
-    assert info.value.message == "rpc error making call: No known Consul servers"
+    assert info.value.message == "No known Consul servers"
     assert net["far1"].events == []
 
 
