@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias, TypeVar, overload
 
-from pytest_consul_events.validation import check_timeout, must_be
+from pytest_consul_events.validation import check_timeout, must_be, plain
 
 if TYPE_CHECKING:
     from pytest_consul_events.model.agent import Agent
@@ -98,7 +98,10 @@ def _render_json(value: object) -> str:
     try:
         text = _json.dumps(value, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an int too long to print
+            text = plain(value)
     return text if len(text) <= _JSON_CHARS else text[:_JSON_CHARS] + "..."
 
 
@@ -214,6 +217,17 @@ class EventMatcher:
             payload, bytes | str
         ):
             raise TypeError(must_be("payload", "bytes, str, None, a predicate or ANY", payload))
+        if isinstance(payload, str):
+            try:
+                payload.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    must_be(
+                        "payload",
+                        "bytes, a str UTF-8 can encode, None, a predicate or ANY",
+                        payload,
+                    )
+                ) from None
         if not _is_any(payload) and not _is_any(self.json):
             raise TypeError("give payload= or json=, not both")
         for label in ("node", "service", "tag"):
@@ -437,7 +451,7 @@ def _missing_message(
     if count is None:
         expected = f"expected a {adjective} event"
     else:
-        expected = f"expected exactly {count} {adjective} event{'' if count == 1 else 's'}"
+        expected = f"expected exactly {plain(count)} {adjective} event{'' if count == 1 else 's'}"
     if description:
         expected += f" {description}"
     if waited is not None:
@@ -592,11 +606,12 @@ def assert_not_fired(
 def _as_matcher(item: str | EventMatcher, position: int) -> EventMatcher:
     if isinstance(item, EventMatcher):
         return item
+    accepted = "an event name (a non-empty str) or an EventMatcher"
     if isinstance(item, str):
+        if not item:
+            raise ValueError(must_be(f"names_or_matchers[{position}]", accepted, item))
         return EventMatcher(item)
-    raise TypeError(
-        must_be(f"names_or_matchers[{position}]", "an event name or an EventMatcher", item)
-    )
+    raise TypeError(must_be(f"names_or_matchers[{position}]", accepted, item))
 
 
 def _join(items: Sequence[str]) -> str:

@@ -34,23 +34,24 @@ SHOWN_CHARS = 60
 _SHOWN_NAMES = 20  # known names listed by an unknown-name error before "and N more"
 
 
-def shown(value: object) -> str:
-    """``repr(value)`` cut to :data:`SHOWN_CHARS`, then its type: ``{'a': 1} (dict)``.
-
-    Never raises: a value whose ``repr`` fails (an ``int`` too long to print, a broken
-    ``__repr__``) is described by its type alone.
-    """
-    kind = type(value).__name__
+def plain(value: object) -> str:
+    """``repr(value)`` cut to :data:`SHOWN_CHARS` (with ``...``), never raising: a value whose
+    ``repr`` fails (an ``int`` too long to print, a broken ``__repr__``) is described instead."""
     try:
         text = repr(value)
     except Exception:
         if isinstance(value, int):
             text = f"<an int of {value.bit_length()} bits>"
         else:
-            text = f"<{kind} object>"
+            text = f"<{type(value).__name__} object>"
     if len(text) > SHOWN_CHARS:
         text = text[: SHOWN_CHARS - 3] + "..."
-    return f"{text} ({kind})"
+    return text
+
+
+def shown(value: object) -> str:
+    """:func:`plain` and the value's type: ``{'a': 1} (dict)``; never raises."""
+    return f"{plain(value)} ({type(value).__name__})"
 
 
 def must_be(name: str, accepted: str, value: object) -> str:
@@ -388,6 +389,7 @@ __all__ = [
     "is_int",
     "is_number",
     "must_be",
+    "plain",
     "quoted",
     "shown",
 ]

@@ -53,6 +53,7 @@ from pytest_consul_events.validation import (
     check_strings,
     check_timeout,
     must_be,
+    plain,
 )
 
 MAX_QUERY_TIME = 600.0
@@ -385,7 +386,7 @@ class Agent:
             ):
                 raise TimeoutError(
                     f"{self._blocked.get(self._generation, 0)} list queries blocked after "
-                    f"{timeout}s, expected {count}"
+                    f"{plain(timeout)}s, expected {plain(count)}"
                 )
 
     @property

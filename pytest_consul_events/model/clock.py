@@ -43,8 +43,12 @@ class RealClock:
         return time.monotonic()
 
     def wait(self, condition: threading.Condition, deadline: float | None) -> None:
-        """Wait until notified or until the real ``deadline``."""
-        condition.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        """Wait until notified or until the real ``deadline`` (or the longest wait the platform
+        allows, after which the caller looks again)."""
+        if deadline is None:
+            condition.wait()
+        else:
+            condition.wait(min(max(0.0, deadline - time.monotonic()), threading.TIMEOUT_MAX))
 
     def watch(self, condition: threading.Condition) -> None:
         """Nothing to do: real time needs no notification."""

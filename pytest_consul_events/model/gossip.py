@@ -45,6 +45,7 @@ from pytest_consul_events.validation import (
     check_strings,
     check_timeout,
     must_be,
+    plain,
 )
 
 if TYPE_CHECKING:
@@ -457,7 +458,7 @@ class Gossip:
         """
         seconds = min(check_timeout(timeout), threading.TIMEOUT_MAX)
         if not self._deliver_lock.acquire(timeout=seconds):
-            raise TimeoutError(f"gossip deliveries still under way after {timeout}s")
+            raise TimeoutError(f"gossip deliveries still under way after {plain(timeout)}s")
         try:
             return self._pump(flush=True)
         finally:
