@@ -60,8 +60,8 @@ def must_be(name: str, accepted: str, value: object) -> str:
 
 
 def quoted(names: Iterable[object]) -> str:
-    """``'a', 'b', 'c'``: names as ``repr`` shows them, in the order given."""
-    return ", ".join(repr(name) for name in names)
+    """``'a', 'b', 'c'``: names as :func:`plain` shows them, in the order given."""
+    return ", ".join(plain(name) for name in names)
 
 
 # -- scalars ---------------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def check_options(
         TypeError: some name is not accepted.
     """
     allowed = set(accepted)
-    unknown = sorted({name for name in given if name not in allowed}, key=repr)
+    unknown = sorted({name for name in given if name not in allowed}, key=plain)
     if not unknown:
         return
     plural = "s" if len(unknown) > 1 else ""

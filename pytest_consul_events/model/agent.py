@@ -38,7 +38,7 @@ from pytest_consul_events.model.event import (
 from pytest_consul_events.model.filters import compile_filters, received_filters
 from pytest_consul_events.model.ringbuffer import DEFAULT_EVENT_BUFFER_SIZE, RingBuffer
 from pytest_consul_events.model.serf import Receipt, SerfEvents, SerfUserEvent
-from pytest_consul_events.model.services import Service, coerce_services
+from pytest_consul_events.model.services import MAX_PORT, Service, coerce_services
 from pytest_consul_events.validation import (
     check_bool,
     check_choice,
@@ -490,12 +490,13 @@ class Agent:
                 are ``str`` (``service_id`` may be ``None``), ``tags`` a list or tuple of
                 ``str`` (not a single ``str``), ``port`` an ``int``, ``meta`` a dict of ``str``
                 to ``str`` or ``None``.
+            ValueError: ``port`` is not from 0 to 65535 (over HTTP, Consul takes any int).
             ServiceError: the name is empty (``Missing service name``, as Consul answers).
         """
         name = check_str(name, "name")
         service_id = check_optional_str(service_id, "service_id")
         checked_tags = check_strings(tags, "tags")
-        port = check_int(port, "port")
+        port = check_int(port, "port", minimum=0, maximum=MAX_PORT)
         address = check_str(address, "address")
         checked_meta = {} if meta is None else check_str_mapping(meta, "meta")
         if not name:

@@ -49,9 +49,16 @@ class Service:
             object.__setattr__(self, field, value)
 
 
-def _checked_fields(spec: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+MAX_PORT = 65535
+"""The largest port a service may be given from Python (over HTTP Consul takes any int)."""
+
+
+def _checked_fields(
+    spec: Mapping[str, Any], prefix: str, *, port_range: bool = False
+) -> dict[str, Any]:
     """The fields of a service, checked and normalised; ``prefix`` leads each name in messages
-    (``services[0]`` gives ``services[0]['tags']``)."""
+    (``services[0]`` gives ``services[0]['tags']``); ``port_range`` limits the port to
+    0-65535."""
 
     def label(field: str) -> str:
         return f"{prefix}[{field!r}]" if prefix else field
@@ -62,7 +69,12 @@ def _checked_fields(spec: Mapping[str, Any], prefix: str) -> dict[str, Any]:
         "name": name,
         "id": service_id or name,
         "tags": check_strings(spec.get("tags", ()), label("tags")),
-        "port": check_int(spec.get("port", 0), label("port")),
+        "port": check_int(
+            spec.get("port", 0),
+            label("port"),
+            minimum=0 if port_range else None,
+            maximum=MAX_PORT if port_range else None,
+        ),
         "address": check_str(spec.get("address", ""), label("address")),
         "meta": check_str_mapping(spec.get("meta", {}), label("meta")),
         "enable_tag_override": check_bool(
@@ -90,7 +102,7 @@ def coerce_service(spec: Service | str | Mapping[str, Any], name: str = "service
         check_options(spec, SERVICE_FIELDS, what="key", where=f" in {name}")
         if "name" not in spec:
             raise ValueError(must_be(name, "a dict with a 'name' (a non-empty str)", spec))
-        return Service(**_checked_fields(spec, prefix=name))
+        return Service(**_checked_fields(spec, prefix=name, port_range=True))
     raise TypeError(must_be(name, "a service name, a dict of service fields or a Service", spec))
 
 

@@ -140,14 +140,20 @@ CONFIG_ROWS = [
     row(
         lambda _: AgentConfig.build(services=[{"name": "web", "port": "80"}]),
         TypeError,
-        "services[0]['port'] must be an int, not '80' (str)",
+        "services[0]['port'] must be an int from 0 to 65535, not '80' (str)",
         "service-port-str",
     ),
     row(
         lambda _: AgentConfig.build(services=[{"name": "web", "port": True}]),
         TypeError,
-        "services[0]['port'] must be an int, not True (bool)",
+        "services[0]['port'] must be an int from 0 to 65535, not True (bool)",
         "service-port-bool",
+    ),
+    row(
+        lambda _: AgentConfig.build(services=[{"name": "web", "port": 65536}]),
+        ValueError,
+        "services[0]['port'] must be an int from 0 to 65535, not 65536 (int)",
+        "service-port-too-large",
     ),
     row(
         lambda _: AgentConfig.build(services=[{"name": "web", "id": 5}]),
@@ -672,8 +678,14 @@ AGENT_ROWS = [
     row(
         lambda a: a.register_service("web", port="80"),
         TypeError,
-        "port must be an int, not '80' (str)",
+        "port must be an int from 0 to 65535, not '80' (str)",
         "register-port-str",
+    ),
+    row(
+        lambda a: a.register_service("web", port=-1),
+        ValueError,
+        "port must be an int from 0 to 65535, not -1 (int)",
+        "register-port-negative",
     ),
     row(
         lambda a: a.register_service("web", service_id=5),
