@@ -15,20 +15,48 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_consul_events.fake import FakeConsulAgent
 from pytest_consul_events.model.acl import ACLStore
-from pytest_consul_events.model.agent import AgentConfig
-from pytest_consul_events.model.clock import REAL_CLOCK, Clock, ManualClock
-from pytest_consul_events.model.gossip import Gossip, GossipSettings, TraceEntry
-from pytest_consul_events.report import format_trace
+from pytest_consul_events.model.agent import AGENT_OPTIONS, MAX_SEED, AgentConfig
+from pytest_consul_events.model.clock import Clock, ManualClock, make_clock
+from pytest_consul_events.model.gossip import GOSSIP_OPTIONS, Gossip, GossipSettings, TraceEntry
+from pytest_consul_events.report import describe_error, format_trace, printable
+from pytest_consul_events.validation import (
+    check_agent_name,
+    check_int,
+    check_optional_int,
+    check_options,
+    check_str,
+    must_be,
+    shown,
+)
 
 if TYPE_CHECKING:
     import consul
 
 AgentSpec = str | Mapping[str, Any]
 DEFAULT_AGENTS: tuple[str, ...] = ("node1", "node2", "node3")
-_CLUSTER_OPTIONS = frozenset(
-    {"acl", "management_token", "default_token", "tokens", "dev_mode"}
-)  # agent options that apply to every agent of the cluster
-_GOSSIP_OPTIONS = frozenset(f.name for f in GossipSettings.__dataclass_fields__.values())
+SHARED_OPTIONS = ("acl", "management_token", "default_token", "tokens", "dev_mode")
+"""Agent options given to the cluster, which apply to every agent of it."""
+
+CLUSTER_OPTIONS: tuple[str, ...] = (
+    "agents",
+    "seed",
+    "host",
+    "clock",
+    *SHARED_OPTIONS,
+    *GOSSIP_OPTIONS,
+)
+"""Every option ``FakeConsulCluster(...)`` (and the ``consul_cluster`` marker) takes."""
+
+_CLUSTER_WIDE = frozenset({"acl", "management_token", "tokens", "seed"})
+AGENT_SPEC_OPTIONS: tuple[str, ...] = (
+    *(name for name in AGENT_OPTIONS if name not in _CLUSTER_WIDE),
+    "port",
+)
+"""The options one agent of a cluster may have in its mapping (``acl``, ``management_token``,
+``tokens`` and ``seed`` are the whole cluster's)."""
+
+_AGENT_SPEC_NOTE = " (acl, management_token, tokens and seed apply to the whole cluster)"
+_AGENT_ACCEPTED = "a node name (a non-empty str) or a dict of agent options with a node_name"
 
 
 class FakeConsulCluster:
@@ -40,10 +68,14 @@ class FakeConsulCluster:
     (event IDs, delivery order, delays, loss, duplicates); ``None`` draws one, shown by
     :attr:`seed`. Gossip options (``unordered``, ``delay``, ``loss``, ``duplicate``,
     ``manual``, ``flush_after``) and ACL options (``acl``, ``management_token``, ``tokens``,
-    ``default_token``) apply to the whole cluster.
+    ``default_token``) apply to the whole cluster. ``clock`` is ``"real"``, ``"manual"`` or a
+    :class:`~pytest_consul_events.model.clock.ManualClock`.
+
+    Every option is checked before any agent is made or any port bound.
 
     Raises:
-        TypeError, ValueError: an unknown option or an invalid value, naming it.
+        TypeError, ValueError: an unknown option (the message lists the accepted ones) or an
+            invalid value, naming it (``agents[1]: buffer_size must be ...`` for an agent's).
     """
 
     def __init__(
@@ -52,62 +84,128 @@ class FakeConsulCluster:
         *,
         seed: int | None = None,
         host: str = "127.0.0.1",
-        clock: Clock | None = None,
+        clock: Clock | str | None = None,
         **options: Any,
     ) -> None:
-        unknown = sorted(set(options) - _CLUSTER_OPTIONS - _GOSSIP_OPTIONS)
-        if unknown:
-            raise TypeError(f"unknown cluster option(s): {', '.join(unknown)}")
-        if isinstance(agents, str) or not agents:
-            raise TypeError("agents is a non-empty list of node names or option mappings")
-        self.seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
-        self.clock = REAL_CLOCK if clock is None else clock
-        gossip_options = {k: v for k, v in options.items() if k in _GOSSIP_OPTIONS}
-        if "delay" in gossip_options:
-            gossip_options["delay"] = tuple(gossip_options["delay"])
-        self.gossip = Gossip(
-            seed=self.seed, clock=self.clock, settings=GossipSettings(**gossip_options)
+        self.agents: dict[str, FakeConsulAgent] = {}
+        self._closed = False
+        seed, host, self.clock, settings, shared_config, specs = self._checked(
+            agents, seed, host, clock, options
         )
-        shared = {k: v for k, v in options.items() if k in _CLUSTER_OPTIONS}
-        specs = [self._spec(agent) for agent in agents]
         self._mark_servers(specs)
+        self.seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
+        self.gossip = Gossip(seed=self.seed, clock=self.clock, settings=settings)
         seeds = random.Random(self.seed)
-        acl_config = AgentConfig.build(**{k: v for k, v in shared.items() if k != "dev_mode"})
         self.acl = ACLStore(
-            enabled=acl_config.acl is not None,
-            default_policy="deny" if acl_config.acl == "deny" else "allow",
-            initial_management=acl_config.management_token,
+            enabled=shared_config.acl is not None,
+            default_policy="deny" if shared_config.acl == "deny" else "allow",
+            initial_management=shared_config.management_token,
             rng=random.Random(seeds.getrandbits(32)),
         )
-        self.agents: dict[str, FakeConsulAgent] = {}
         try:
             for spec in specs:
-                options_for_agent = {**shared, **spec, "seed": seeds.getrandbits(32)}
-                options_for_agent.pop("tokens", None)
-                options_for_agent.pop("acl", None)
-                options_for_agent.pop("management_token", None)
                 agent = FakeConsulAgent(
-                    host=host, clock=self.clock, acl_store=self.acl, **options_for_agent
+                    host=host,
+                    clock=self.clock,
+                    acl_store=self.acl,
+                    **spec,
+                    seed=seeds.getrandbits(32),
+                )
+                agent.restart_hint = (
+                    f"call cluster.start_agent({agent.node_name!r}) to serve it again"
                 )
                 self.gossip.join(agent)
                 self.agents[agent.node_name] = agent
             first = next(iter(self.agents.values()))
-            for number, (secret, rules) in enumerate(acl_config.tokens.items(), start=1):
+            for number, (secret, rules) in enumerate(shared_config.tokens.items(), start=1):
                 first.create_token(rules, secret=secret, description=f"token {number}")
         except BaseException:
             self.close()
             raise
 
+    @classmethod
+    def check_options(
+        cls,
+        agents: Sequence[AgentSpec] = DEFAULT_AGENTS,
+        *,
+        seed: int | None = None,
+        host: str = "127.0.0.1",
+        clock: Clock | str | None = None,
+        **options: Any,
+    ) -> None:
+        """Check options exactly as the constructor does, without making an agent.
+
+        Raises:
+            TypeError, ValueError: as the constructor would.
+        """
+        cls._checked(agents, seed, host, clock, options)
+
+    @classmethod
+    def _checked(
+        cls,
+        agents: object,
+        seed: object,
+        host: object,
+        clock: object,
+        options: dict[str, Any],
+    ) -> tuple[int | None, str, Clock, GossipSettings, AgentConfig, list[dict[str, Any]]]:
+        check_options(options, CLUSTER_OPTIONS, what="cluster option")
+        checked_seed = check_optional_int(seed, "seed", minimum=0, maximum=MAX_SEED)
+        checked_host = check_str(host, "host", empty=False)
+        checked_clock = make_clock(clock)
+        settings = GossipSettings(**{k: v for k, v in options.items() if k in GOSSIP_OPTIONS})
+        shared = {k: v for k, v in options.items() if k in SHARED_OPTIONS}
+        shared_config = AgentConfig.build(**shared)
+        specs = cls._specs(agents, shared)
+        return checked_seed, checked_host, checked_clock, settings, shared_config, specs
+
     @staticmethod
-    def _spec(agent: AgentSpec) -> dict[str, Any]:
-        if isinstance(agent, str):
-            return {"node_name": agent}
-        if isinstance(agent, Mapping):
-            spec = dict(agent)
-            if "node_name" not in spec:
-                raise ValueError(f"an agent needs a node_name: {agent!r}")
-            return spec
-        raise TypeError(f"an agent is a node name or a mapping of options, not {agent!r}")
+    def _specs(agents: object, shared: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Each agent's options (the shared ones but tokens and the management token, then its
+        own), checked: the names, the values, and no node name twice."""
+        if not isinstance(agents, list | tuple):
+            raise TypeError(
+                must_be(
+                    "agents",
+                    f"a non-empty list or tuple of agents (each {_AGENT_ACCEPTED})",
+                    agents,
+                )
+            )
+        if not agents:
+            raise ValueError(must_be("agents", "a non-empty list or tuple of agents", agents))
+        common = {k: v for k, v in shared.items() if k not in ("tokens", "management_token")}
+        specs: list[dict[str, Any]] = []
+        first_with: dict[str, int] = {}
+        for position, agent in enumerate(agents):
+            label = f"agents[{position}]"
+            if isinstance(agent, str):
+                check_str(agent, label, empty=False)
+                own: dict[str, Any] = {"node_name": agent}
+            elif isinstance(agent, Mapping):
+                check_options(
+                    agent, AGENT_SPEC_OPTIONS, what="option", where=f" in {label}",
+                    note=_AGENT_SPEC_NOTE,
+                )  # fmt: skip
+                if "node_name" not in agent:
+                    raise ValueError(must_be(label, f"{_AGENT_ACCEPTED} (none given)", agent))
+                own = dict(agent)
+            else:
+                raise TypeError(must_be(label, _AGENT_ACCEPTED, agent))
+            spec = {**common, **own}
+            try:
+                check_int(spec.get("port", 0), "port", minimum=0, maximum=65535)
+                AgentConfig.build(**{k: v for k, v in spec.items() if k != "port"})
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{label}: {exc}") from None
+            name = spec["node_name"]
+            earlier = first_with.setdefault(name, position)
+            if earlier != position:
+                raise ValueError(
+                    f"{label} must have a node name that agents[{earlier}] does not have, "
+                    f"not {shown(name)}"
+                )
+            specs.append(spec)
+        return specs
 
     @staticmethod
     def _mark_servers(specs: list[dict[str, Any]]) -> None:
@@ -123,13 +221,28 @@ class FakeConsulCluster:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> FakeConsulCluster:
-        """Serve every agent; returns the cluster."""
-        for agent in self.agents.values():
-            agent.start()
+        """Serve every agent not serving yet (agents taken down by :meth:`stop` stay down
+        until :meth:`start_agent`); returns the cluster.
+
+        Raises:
+            RuntimeError: the cluster was closed.
+        """
+        if self._closed:
+            raise RuntimeError(
+                "this FakeConsulCluster was closed (by close() or the end of a with block) and "
+                "cannot serve again; make a new one"
+            )
+        for name, agent in self.agents.items():
+            if not agent.serving and self.gossip.is_running(name):
+                agent.start()
         return self
 
     def close(self) -> None:
-        """Stop every agent and the gossip thread, and close the clients made by :meth:`client`."""
+        """Stop every agent and the gossip thread, and close the clients made by :meth:`client`.
+
+        Safe to call more than once.
+        """
+        self._closed = True
         self.gossip.close()
         for agent in self.agents.values():
             agent.stop()
@@ -147,8 +260,17 @@ class FakeConsulCluster:
 
     # -- agents --------------------------------------------------------------------------------
 
+    def _agent(self, node_name: object, name: str = "node_name") -> FakeConsulAgent:
+        return self.agents[check_agent_name(node_name, name, self.agents)]
+
     def __getitem__(self, node_name: str) -> FakeConsulAgent:
-        return self.agents[node_name]
+        """The agent with this node name.
+
+        Raises:
+            TypeError: ``node_name`` is not a ``str``.
+            UnknownAgentError: no agent has it (a ``KeyError``); the message lists the agents.
+        """
+        return self._agent(node_name)
 
     def __iter__(self) -> Iterator[FakeConsulAgent]:
         return iter(self.agents.values())
@@ -157,21 +279,45 @@ class FakeConsulCluster:
         return len(self.agents)
 
     def client(self, node_name: str, *, token: str | None = None) -> consul.Consul:
-        """A py-consul client bound to one agent, closed with the cluster."""
-        return self.agents[node_name].client(token=token)
+        """A py-consul client bound to one agent, closed with the cluster.
+
+        Raises:
+            TypeError, UnknownAgentError: ``node_name`` is not the name of an agent.
+            RuntimeError: the agent is not serving (the cluster was not started, or the agent
+                was stopped).
+        """
+        return self._agent(node_name).client(token=token)
 
     def stop(self, node_name: str) -> None:
-        """Take an agent down: it refuses connections and misses what is gossiped meanwhile."""
+        """Take an agent down: it refuses connections and misses what is gossiped meanwhile.
+
+        Stopping a stopped agent does nothing.
+
+        Raises:
+            TypeError, UnknownAgentError: ``node_name`` is not the name of an agent.
+        """
+        agent = self._agent(node_name)
         self.gossip.set_running(node_name, False)
-        self.agents[node_name].stop()
+        agent.stop()
 
     def start_agent(self, node_name: str) -> FakeConsulAgent:
         """Bring a stopped agent back on the same address, with an empty event buffer.
 
         As Consul rejoins with ``ignoreOld``, it takes the cluster's event clock and ignores
         events older than it, such as those still in flight from before it stopped.
+
+        Raises:
+            TypeError, UnknownAgentError: ``node_name`` is not the name of an agent.
+            RuntimeError: the agent is serving: starting it again would empty its buffer.
         """
-        agent = self.agents[node_name].restart()
+        agent = self._agent(node_name)
+        if agent.serving:
+            raise RuntimeError(
+                f"start_agent({node_name!r}) needs a stopped agent, but {node_name!r} is "
+                f"serving; take it down first with cluster.stop({node_name!r}) (a restart "
+                "empties its event buffer)"
+            )
+        agent.restart()
         agent.join_with_ignore_old(self.gossip.peer_event_time(node_name))
         self.gossip.set_running(node_name, True)
         return agent
@@ -183,7 +329,8 @@ class FakeConsulCluster:
         and make the deliveries now due; returns how many.
 
         Raises:
-            TypeError: the cluster runs on real time.
+            TypeError: the cluster runs on real time, or ``seconds`` is not a number.
+            ValueError: ``seconds`` is negative or not finite.
         """
         if not isinstance(self.clock, ManualClock):
             raise TypeError("advance() needs a cluster made with clock='manual'")
@@ -194,16 +341,29 @@ class FakeConsulCluster:
         """Deliver at once everything in flight (not what is held); returns how many.
 
         Raises:
+            TypeError, ValueError: ``timeout`` is not a finite number >= 0.
             TimeoutError: deliveries under way did not finish within ``timeout`` seconds.
         """
         return self.gossip.settle(timeout)
 
     def release(self, count: int | None = None, *, to: str | None = None) -> int:
-        """Deliver what manual mode holds: all, the first ``count``, or those to ``to``."""
+        """Deliver what manual mode holds: all, the first ``count``, or those to ``to``.
+
+        Raises:
+            TypeError, ValueError: ``count`` is not an ``int`` >= 0 or ``None``.
+            TypeError, UnknownAgentError: ``to`` is not the name of an agent or ``None``.
+        """
         return self.gossip.release(count, to=to)
 
     def partition(self, *groups: Sequence[str]) -> None:
-        """Split the agents into groups that cannot reach each other until :meth:`heal`."""
+        """Split the agents into groups that cannot reach each other until :meth:`heal`:
+        ``partition(["node1"], ["node2", "node3"])``.
+
+        Raises:
+            TypeError: a group is not a list, tuple or set of names (a bare name included).
+            UnknownAgentError: a name is not an agent.
+            ValueError: a name is in two groups.
+        """
         self.gossip.partition(*groups)
 
     def heal(self) -> int:
@@ -216,16 +376,32 @@ class FakeConsulCluster:
         return self.gossip.trace
 
     def failure_report(self) -> tuple[str, str]:
-        """The title and text of the report section shown when a test using it fails."""
-        return "consul cluster", self.report()
+        """The title and text of the report section shown when a test using it fails.
+
+        Never raises, whatever state the cluster is in: a part that cannot be rendered says so.
+        """
+        try:
+            text = self.report()
+        except Exception as exc:
+            text = f"(cluster report unavailable: {describe_error(exc)})"
+        return "consul cluster", printable(text)
 
     def report(self) -> str:
         """The seed, each agent's events, and the delivery trace as a timeline."""
         lines = [f"seed: {self.seed} (replay with --consul-seed={self.seed})"]
-        for agent in self.agents.values():
-            names = ", ".join(f"{e.name}@{e.ltime}" for e in agent.events) or "(none)"
-            role = "server" if agent.config.server else "client"
-            lines.append(f"{agent.node_name} [{agent.datacenter}, {role}, {agent.url}]: {names}")
+        for name, agent in self.agents.items():
+            try:
+                names = ", ".join(f"{e.name}@{e.ltime}" for e in agent.events) or "(none)"
+                role = "server" if agent.config.server else "client"
+                state = "" if agent.serving else ", stopped"
+                lines.append(
+                    f"{agent.node_name} [{agent.datacenter}, {role}{state}, {agent.url}]: {names}"
+                )
+            except Exception as exc:
+                lines.append(f"{name}: (unavailable: {describe_error(exc)})")
         lines.append("")
-        lines.append(format_trace(self.trace, list(self.agents)))
+        try:
+            lines.append(format_trace(self.trace, list(self.agents)))
+        except Exception as exc:
+            lines.append(f"gossip trace: (unavailable: {describe_error(exc)})")
         return "\n".join(lines)

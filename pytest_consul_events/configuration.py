@@ -40,6 +40,8 @@ AGENT_MARKER = "consul_agent"
 CLUSTER_MARKER = "consul_cluster"
 STRICT_MARKER = "consul_strict"
 AGENT_DEFAULTS_FIXTURE = "consul_agent_defaults"
+ACL_ONLY_OPTIONS = ("tokens", "management_token", "default_token")
+"""Options that mean something only with ACLs on."""
 CLUSTER_DEFAULTS_FIXTURE = "consul_cluster_defaults"
 
 HOST_ENV = "PYTEST_CONSUL_EVENTS_HOST"
@@ -275,44 +277,27 @@ class Settings:
 
 
 def _check_options(fixture: str, options: dict[str, Any]) -> None:
-    """Validate options as the fixture would, without starting anything.
+    """Validate options as the fixture would, without serving anything.
 
     Raises:
         TypeError, ValueError: as the fake refuses them.
     """
+    from pytest_consul_events.validation import check_bool
+
     options = dict(options)
-    clock = options.pop("clock", None)
     strict = options.pop("strict", None)
-    make_clock(clock)
-    if strict is not None and not isinstance(strict, bool):
-        raise TypeError(f"strict must be True or False, not {strict!r}")
+    if strict is not None:
+        check_bool(strict, "strict")
     if fixture == "agent":
         from pytest_consul_events.model.agent import AgentConfig
+        from pytest_consul_events.model.clock import make_clock
 
+        make_clock(options.pop("clock", None))
         AgentConfig.build(**options)
     else:
-        _check_cluster_options(options)
+        from pytest_consul_events.cluster import FakeConsulCluster
 
-
-def _check_cluster_options(options: dict[str, Any]) -> None:
-    """Check cluster-wide options as ``FakeConsulCluster`` does, without serving agents."""
-    from pytest_consul_events.cluster import _CLUSTER_OPTIONS as CLUSTER_AGENT_OPTIONS
-    from pytest_consul_events.model.agent import AgentConfig
-    from pytest_consul_events.model.gossip import GossipSettings
-
-    gossip_fields = {field.name for field in dataclasses.fields(GossipSettings)}
-    known = gossip_fields | CLUSTER_AGENT_OPTIONS | {"agents", "seed", "host"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise TypeError(f"unknown cluster option(s): {', '.join(unknown)}")
-    seed = options.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise TypeError(f"seed must be an integer or None, not {seed!r}")
-    gossip = {k: v for k, v in options.items() if k in gossip_fields}
-    if "delay" in gossip and isinstance(gossip["delay"], list):
-        gossip["delay"] = tuple(gossip["delay"])
-    GossipSettings(**gossip)
-    AgentConfig.build(**{k: v for k, v in options.items() if k in CLUSTER_AGENT_OPTIONS})
+        FakeConsulCluster.check_options(**options)
 
 
 def _accepted(fixture: str, options: dict[str, Any]) -> bool:
@@ -321,24 +306,6 @@ def _accepted(fixture: str, options: dict[str, Any]) -> bool:
     except (TypeError, ValueError, ConsulError):
         return False
     return True
-
-
-def make_clock(value: object) -> Any:
-    """The clock for ``clock=``: ``None``/``"real"`` real time, ``"manual"`` a new
-    :class:`~pytest_consul_events.model.clock.ManualClock`, or the ManualClock given.
-
-    Raises:
-        ValueError: any other value.
-    """
-    from pytest_consul_events.model.clock import REAL_CLOCK, ManualClock
-
-    if value is None or value == "real":
-        return REAL_CLOCK
-    if value == "manual":
-        return ManualClock()
-    if isinstance(value, ManualClock):
-        return value
-    raise ValueError(f"clock must be 'real', 'manual' or a ManualClock, not {value!r}")
 
 
 # -- per test -----------------------------------------------------------------------------------
@@ -365,9 +332,9 @@ def _marker_layers(item: pytest.Item, name: str) -> list[Any]:
 
 def agent_marker_options() -> frozenset[str]:
     """Every option ``@pytest.mark.consul_agent`` accepts."""
-    from pytest_consul_events.model.agent import AgentConfig
+    from pytest_consul_events.model.agent import AGENT_OPTIONS
 
-    return frozenset(f.name for f in dataclasses.fields(AgentConfig)) | {"clock", "strict"}
+    return frozenset((*AGENT_OPTIONS, "clock", "strict"))
 
 
 def _describe(mark: Any) -> str:
@@ -432,29 +399,35 @@ class Resolver:
 
         base = self._base(self._agent_ini, defaults, AGENT_DEFAULTS_FIXTURE)
         options = dict(base)
-        for mark in marks:
+        layer_of = dict.fromkeys(base, 0)  # which layer set each option: 0 base, then markers
+        for layer, mark in enumerate(marks, start=1):
             if mark.args:
                 raise OptionError(f"{_describe(mark)}: takes keyword options only")
             options.update(mark.kwargs)
+            layer_of.update(dict.fromkeys(mark.kwargs, layer))
+        if "acl" in layer_of and options["acl"] is None:
+            # A closer acl=None turns ACLs off for the test: the tokens it inherited go too.
+            for name in ACL_ONLY_OPTIONS:
+                if layer_of.get(name, layer_of["acl"]) < layer_of["acl"]:
+                    del options[name]
         if self.settings.cli_strict and not any("strict" in m.kwargs for m in marks):
             options["strict"] = True
         if strict_marked:
             options["strict"] = True
-        unknown = sorted(set(options) - agent_marker_options())
-        if unknown:
+        from pytest_consul_events.validation import check_bool, check_options
+
+        try:
+            check_options(options, agent_marker_options())
+        except TypeError as exc:
             culprit = next(
-                (_describe(m) for m in reversed(marks) if set(unknown) & set(m.kwargs)),
+                (_describe(m) for m in reversed(marks) if set(m.kwargs) - agent_marker_options()),
                 AGENT_DEFAULTS_FIXTURE,
             )
-            raise OptionError(
-                f"{culprit}: unknown option(s) {', '.join(unknown)}; accepted: "
-                f"{', '.join(sorted(agent_marker_options()))}"
-            )
+            raise OptionError(f"{culprit}: {exc}") from None
         clock = options.pop("clock", None)
         strict = options.pop("strict", False)
         try:
-            if not isinstance(strict, bool):
-                raise TypeError(f"strict must be True or False, not {strict!r}")
+            check_bool(strict, "strict")
             clock = _checked_clock_spec(clock)
             config = AgentConfig.build(**options)
         except (TypeError, ValueError, ConsulError) as exc:
@@ -498,6 +471,12 @@ class Resolver:
 
 
 def _checked_clock_spec(value: object) -> str | ManualClock | None:
-    """Check a ``clock=`` value without making the clock (a manual one is made per test)."""
+    """Check a ``clock=`` value without making the clock (a manual one is made per test).
+
+    Raises:
+        TypeError, ValueError: as :func:`~pytest_consul_events.model.clock.make_clock` does.
+    """
+    from pytest_consul_events.model.clock import make_clock
+
     make_clock(None if value == "manual" else value)
     return value  # type: ignore[return-value]

@@ -388,7 +388,8 @@ def consul_agent(consul_agent_defaults: Mapping[str, Any]) -> FakeConsulAgent:
     config = item.config
     agent = _session_agent(item)
     state = config.stash[_STATE]
-    from pytest_consul_events.configuration import OptionError, make_clock
+    from pytest_consul_events.configuration import OptionError
+    from pytest_consul_events.model.clock import make_clock
 
     problem = None
     try:
@@ -453,16 +454,14 @@ def consul_cluster(consul_cluster_defaults: Mapping[str, Any]) -> Iterator[FakeC
     fails, its report shows the seed and the delivery timeline.
     """
     from pytest_consul_events.cluster import FakeConsulCluster
-    from pytest_consul_events.configuration import OptionError, make_clock
+    from pytest_consul_events.configuration import OptionError
     from pytest_consul_events.errors import ConsulError
 
     item = _current_item()
     resolver = _state(item.config).resolver
     problem = None
     try:
-        options = resolver.cluster_options(item, consul_cluster_defaults)
-        options["clock"] = make_clock(options.get("clock"))
-        cluster = FakeConsulCluster(**options)
+        cluster = FakeConsulCluster(**resolver.cluster_options(item, consul_cluster_defaults))
     except OptionError as exc:
         problem = str(exc)
     except (TypeError, ValueError, ConsulError) as exc:

@@ -128,6 +128,7 @@ def test_the_hook_does_not_import_the_strategies_module(installed_wheel: Path) -
         "pytest_consul_events.model",
         "pytest_consul_events.model.event",
         "pytest_consul_events.model.services",
+        "pytest_consul_events.validation",
     ]
 
 

@@ -404,7 +404,7 @@ def test_default_acl_policy_header_is_allow_under_acl_allow(api: Transport) -> N
     assert reply.values("X-Consul-Default-Acl-Policy") == ["allow"]
 
 
-@pytest.mark.consul_agent(acl=None)
+@pytest.mark.consul_agent(acl=None, management_token=None, tokens={})  # all ACL options off
 def test_acls_off_ignore_tokens_and_report_allow(api: Transport) -> None:
     reply = api.put("/v1/event/fire/deploy", headers=[("X-Consul-Token", "deny")])
     fired_id(reply)

@@ -172,9 +172,11 @@ def test_closest_marker_wins_and_seed_option_fills_in(pytester: pytest.Pytester)
 
 
 INVALID = {
-    "bogus=1": "unknown cluster option(s): bogus",
-    "loss=2": "loss must be a probability between 0 and 1, not 2",
-    "agents=[]": "agents is a non-empty list of node names or option mappings",
+    "bogus=1": "unknown cluster option 'bogus'; accepted options: acl, agents, clock, "
+    "default_token, delay, dev_mode, duplicate, flush_after, host, loss, management_token, "
+    "manual, seed, tokens, unordered",
+    "loss=2": "loss must be a finite number from 0 to 1, not 2 (int)",
+    "agents=[]": "agents must be a non-empty list or tuple of agents, not [] (list)",
     "'node1'": "takes keyword options only",
 }
 
@@ -284,7 +286,8 @@ def test_failure_report_trace_has_one_column_per_agent(pytester: pytest.Pytester
     assert re.fullmatch(r"node1 \[dc1, server, http://127\.0\.0\.1:\d+\]: \(none\)", lines[1])
     assert re.fullmatch(r"node2 \[dc1, client, http://127\.0\.0\.1:\d+\]: deploy@2", lines[2])
     assert re.fullmatch(
-        r"a-very-long-node-name \[dc1, client, http://127\.0\.0\.1:\d+\]: \(none\)", lines[3]
+        r"a-very-long-node-name \[dc1, client, stopped, http://127\.0\.0\.1:\d+\]: \(none\)",
+        lines[3],
     )
     header = (
         "  #   ms      event                   ltime | node1         node2         a-very-long-n~"

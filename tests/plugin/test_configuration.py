@@ -438,9 +438,9 @@ def test_cluster_defaults_from_fixture_and_ini(pytester: pytest.Pytester) -> Non
          "not '0.5'"),
         ("consul_seed = 1e3", "ini option consul_seed must be an integer, not '1e3'"),
         ("consul_buffer_size = 0", "ini option consul_buffer_size is refused: buffer_size must "
-         "be at least 1, not 0"),
+         "be an int from 1 to 1000000000, not 0 (int)"),
         ("consul_duplicate = 2", "ini option consul_duplicate is refused: duplicate must be a "
-         "probability between 0 and 1, not 2.0"),
+         "finite number from 0 to 1, not 2.0 (float)"),
     ],
 )  # fmt: skip
 def test_a_bad_ini_value_is_a_usage_error_naming_it(
@@ -477,7 +477,9 @@ def test_a_bad_defaults_fixture_is_one_line_naming_it(pytester: pytest.Pytester)
     )
     result = pytester.runpytest(*RUN)
     result.assert_outcomes(errors=1, passed=1)
-    result.stdout.fnmatch_lines(["consul_agent_defaults: buffer_size must be at least 1, not 0"])
+    result.stdout.fnmatch_lines(
+        ["consul_agent_defaults: buffer_size must be an int from 1 to 1000000000, not 0 (int)"]
+    )
     assert "Traceback" not in result.stdout.str()
 
 
@@ -517,7 +519,10 @@ def test_marker_errors_name_the_marker_that_set_the_value(pytester: pytest.Pytes
     result = pytester.runpytest(*RUN)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["@pytest.mark.consul_agent(buffer_size='big'): buffer_size must be an integer, not 'big'"]
+        [
+            "@pytest.mark.consul_agent(buffer_size='big'): buffer_size must be an int from 1 to "
+            "1000000000, not 'big' (str)"
+        ]
     )
 
 
