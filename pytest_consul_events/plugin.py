@@ -229,7 +229,7 @@ def _session_agent(item: pytest.Item) -> FakeConsulAgent:
     config = item.config
     state = _state(config)
     agent = state.agent
-    if agent is not None and agent.server.started and not agent.server._stopping:
+    if agent is not None and agent.serving:
         return agent
     from pytest_consul_events.fake import FakeConsulAgent
 

@@ -11,7 +11,6 @@ import bisect
 import dataclasses
 import functools
 import random
-import sys
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
@@ -749,10 +748,6 @@ class Agent:
             ACLNotFoundError: ACLs are on and the token is unknown.
             RootACLError: the token is one of the reserved root names.
         """
-        if sys._getframe(1).f_globals.get("__name__") == _HTTP_EVENTS_MODULE:
-            # The HTTP endpoint calls this method: its requests keep the HTTP rules (a negative
-            # wait has no limit) until it calls serve_list_events itself.
-            return self.serve_list_events(name, token=token, index=index, wait=wait)
         name = check_optional_str(name, "name")
         token = check_optional_str(token, "token")
         index = check_int(index, "index", minimum=0, maximum=MAX_INDEX)
@@ -840,9 +835,6 @@ class Agent:
             events = kept
         index = id_to_index(events[-1].id) if events else EMPTY_LIST_INDEX
         return EventListing(events, index or EMPTY_LIST_INDEX, removed and bool(token))
-
-
-_HTTP_EVENTS_MODULE = "pytest_consul_events.http.events"
 
 
 def _check_network(network: object) -> Network | None:
