@@ -202,7 +202,7 @@ ORDERS_TEST = """
 
     import pytest
 
-    @pytest.mark.consul_cluster(unordered=True, duplicate=0.5)
+    @pytest.mark.consul_cluster(unordered=True, duplicate=0.5, clock="manual")
     def test_orders(consul_cluster):
         client = consul_cluster.client("node2")
         for number in range(1, 6):
