@@ -8,12 +8,14 @@ test controls: order, delay, loss, duplication, manual release, partitions, stop
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pytest_consul_events.fake import FakeConsulAgent
+from pytest_consul_events.fake import FakeConsulAgent, make_clock
 from pytest_consul_events.model.acl import ACLStore
 from pytest_consul_events.model.agent import AgentConfig
 from pytest_consul_events.model.clock import REAL_CLOCK, Clock, ManualClock
@@ -31,12 +33,34 @@ _CLUSTER_OPTIONS = frozenset(
 _GOSSIP_OPTIONS = frozenset(f.name for f in GossipSettings.__dataclass_fields__.values())
 
 
+def _check_options(options: Mapping[str, Any], extra: Sequence[str] = ()) -> None:
+    unknown = sorted(set(options) - _CLUSTER_OPTIONS - _GOSSIP_OPTIONS - set(extra))
+    if unknown:
+        raise TypeError(f"unknown cluster option(s): {', '.join(unknown)}")
+
+
+class AgentBindError(OSError):
+    """An agent of the cluster could not listen on its address (``errno`` and ``strerror``
+    are those of the socket's error)."""
+
+    def __init__(self, node_name: str, host: str, port: int, cause: OSError) -> None:
+        # socket.create_server appends the address to strerror: keep the system's text only.
+        super().__init__(cause.errno, os.strerror(cause.errno) if cause.errno else cause.strerror)
+        self.node_name = node_name
+        self.host = host
+        self.port = port
+
+    def __str__(self) -> str:
+        return f"agent {self.node_name!r} cannot listen on {self.host}:{self.port}: {self.strerror}"
+
+
 class FakeConsulCluster:
     """Agents by node name, their gossip, and the controls over it; a context manager.
 
     ``agents`` lists names or mappings of agent options (``node_name``, ``datacenter``,
-    ``services``, ``server``, ``buffer_size``...). In each datacenter the first agent is a
-    server unless some agent there says ``server=True``. ``seed`` fixes every random choice
+    ``services``, ``server``, ``buffer_size``..., and ``port``: a fixed port on ``host``
+    instead of a free one). In each datacenter the first agent is a server unless some agent
+    there says ``server=True``. ``seed`` fixes every random choice
     (event IDs, delivery order, delays, loss, duplicates); ``None`` draws one, shown by
     :attr:`seed`. Gossip options (``unordered``, ``delay``, ``loss``, ``duplicate``,
     ``manual``, ``flush_after``) and ACL options (``acl``, ``management_token``, ``tokens``,
@@ -44,6 +68,7 @@ class FakeConsulCluster:
 
     Raises:
         TypeError, ValueError: an unknown option or an invalid value, naming it.
+        AgentBindError: an agent's port is taken (an ``OSError`` naming the agent and port).
     """
 
     def __init__(
@@ -55,48 +80,130 @@ class FakeConsulCluster:
         clock: Clock | None = None,
         **options: Any,
     ) -> None:
-        unknown = sorted(set(options) - _CLUSTER_OPTIONS - _GOSSIP_OPTIONS)
-        if unknown:
-            raise TypeError(f"unknown cluster option(s): {', '.join(unknown)}")
+        _check_options(options)
         if isinstance(agents, str) or not agents:
             raise TypeError("agents is a non-empty list of node names or option mappings")
-        self.seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
         self.clock = REAL_CLOCK if clock is None else clock
-        gossip_options = {k: v for k, v in options.items() if k in _GOSSIP_OPTIONS}
-        if "delay" in gossip_options:
-            gossip_options["delay"] = tuple(gossip_options["delay"])
-        self.gossip = Gossip(
-            seed=self.seed, clock=self.clock, settings=GossipSettings(**gossip_options)
-        )
+        self._initial_seed = seed
+        self._initial_clock = self.clock
+        self._initial_options = dict(options)
+        self._options = dict(options)
+        self.seed, self.gossip, self.acl, seeds = self._shared_state(seed, options)
         shared = {k: v for k, v in options.items() if k in _CLUSTER_OPTIONS}
         specs = [self._spec(agent) for agent in agents]
         self._mark_servers(specs)
-        seeds = random.Random(self.seed)
-        acl_config = AgentConfig.build(**{k: v for k, v in shared.items() if k != "dev_mode"})
-        self.acl = ACLStore(
-            enabled=acl_config.acl is not None,
-            default_policy="deny" if acl_config.acl == "deny" else "allow",
-            initial_management=acl_config.management_token,
-            rng=random.Random(seeds.getrandbits(32)),
-        )
         self.agents: dict[str, FakeConsulAgent] = {}
+        self._created: dict[str, AgentConfig] = {}
         try:
             for spec in specs:
                 options_for_agent = {**shared, **spec, "seed": seeds.getrandbits(32)}
                 options_for_agent.pop("tokens", None)
                 options_for_agent.pop("acl", None)
                 options_for_agent.pop("management_token", None)
-                agent = FakeConsulAgent(
-                    host=host, clock=self.clock, acl_store=self.acl, **options_for_agent
-                )
+                port = options_for_agent.get("port", 0)
+                try:
+                    agent = FakeConsulAgent(
+                        host=host, clock=self.clock, acl_store=self.acl, **options_for_agent
+                    )
+                except OSError as exc:
+                    raise AgentBindError(spec["node_name"], host, port, exc) from exc
+                agent.cluster = self
                 self.gossip.join(agent)
                 self.agents[agent.node_name] = agent
-            first = next(iter(self.agents.values()))
-            for number, (secret, rules) in enumerate(acl_config.tokens.items(), start=1):
-                first.create_token(rules, secret=secret, description=f"token {number}")
+                self._created[agent.node_name] = agent.initial_config
+            self._create_tokens()
         except BaseException:
             self.close()
             raise
+
+    def _shared_state(
+        self, seed: int | None, options: Mapping[str, Any]
+    ) -> tuple[int, Gossip, ACLStore, random.Random]:
+        """The seed, gossip and ACL system for these options, and the source of the agents'
+        seeds (drawn in the agents' order, so that a seed replays the same agents).
+
+        Raises:
+            TypeError, ValueError: an option value is invalid.
+        """
+        if seed is None:
+            seed = random.SystemRandom().getrandbits(32)
+        gossip_options = {k: v for k, v in options.items() if k in _GOSSIP_OPTIONS}
+        if "delay" in gossip_options:
+            gossip_options["delay"] = tuple(gossip_options["delay"])
+        settings = GossipSettings(**gossip_options)
+        shared = {k: v for k, v in options.items() if k in _CLUSTER_OPTIONS}
+        acl_config = AgentConfig.build(**{k: v for k, v in shared.items() if k != "dev_mode"})
+        seeds = random.Random(seed)
+        acl = ACLStore(
+            enabled=acl_config.acl is not None,
+            default_policy="deny" if acl_config.acl == "deny" else "allow",
+            initial_management=acl_config.management_token,
+            rng=random.Random(seeds.getrandbits(32)),
+        )
+        gossip = Gossip(seed=seed, clock=self.clock, settings=settings)
+        return seed, gossip, acl, seeds
+
+    def _create_tokens(self) -> None:
+        tokens = self._options.get("tokens") or {}
+        first = next(iter(self.agents.values()))
+        for number, (secret, rules) in enumerate(tokens.items(), start=1):
+            first.create_token(rules, secret=secret, description=f"token {number}")
+
+    # -- starting over -------------------------------------------------------------------------
+
+    def configure(self, **options: Any) -> None:
+        """Start the whole cluster over with these options over those it was made with.
+
+        Takes ``seed``, ``clock`` (``"real"``, ``"manual"`` or a clock), the gossip options and
+        the ACL options. Every agent goes back to the configuration it was made with (a stopped
+        agent is started again on its address), with its seed drawn again from the cluster's;
+        deliveries in flight or held, partitions, the trace and the logged requests are
+        dropped. Without a ``seed`` here or at creation, a new one is drawn, as for a new
+        test. The agents themselves (names, datacenters, roles, addresses) stay.
+
+        Raises:
+            TypeError, ValueError: an unknown option or an invalid value; nothing is changed.
+        """
+        _check_options(options, extra=("seed", "clock"))
+        seed = options.pop("seed", self._initial_seed)
+        clock = make_clock(options.pop("clock")) if "clock" in options else self._initial_clock
+        merged = {**self._initial_options, **options}
+        dev_mode = merged.get("dev_mode", False)
+        AgentConfig.build(dev_mode=dev_mode)  # validated before anything changes
+        previous_clock = self.clock
+        self.clock = clock
+        try:
+            new_seed, gossip, acl, seeds = self._shared_state(seed, merged)
+        except BaseException:
+            self.clock = previous_clock
+            raise
+        stopped = [
+            agent
+            for agent in self.agents.values()
+            if agent.server.started and not self.gossip.is_running(agent.node_name)
+        ]
+        self.gossip.close()
+        self.seed, self.gossip, self.acl, self._options = new_seed, gossip, acl, merged
+        for agent in stopped:
+            agent.restart()
+        default_token = merged.get("default_token", "")
+        for name, agent in self.agents.items():
+            agent.initial_config = dataclasses.replace(
+                self._created[name],
+                seed=seeds.getrandbits(32),
+                dev_mode=dev_mode,
+                default_token=default_token,
+            )
+            agent.clock = clock
+            agent.use_acl_store(acl)
+            agent.restore()
+            gossip.join(agent)
+        self._create_tokens()
+
+    def reset(self) -> None:
+        """Start the whole cluster over with the options it was made with (see
+        :meth:`configure`)."""
+        self.configure()
 
     @staticmethod
     def _spec(agent: AgentSpec) -> dict[str, Any]:
@@ -199,7 +306,19 @@ class FakeConsulCluster:
         return self.gossip.settle(timeout)
 
     def release(self, count: int | None = None, *, to: str | None = None) -> int:
-        """Deliver what manual mode holds: all, the first ``count``, or those to ``to``."""
+        """Deliver what manual mode holds: all, the first ``count``, or those to ``to``.
+
+        Raises:
+            TypeError, ValueError: ``count`` is not ``None`` or an integer of at least 0.
+            KeyError: ``to`` names no agent.
+        """
+        if count is not None:
+            if not isinstance(count, int) or isinstance(count, bool):
+                raise TypeError(f"count must be an integer or None, not {count!r}")
+            if count < 0:
+                raise ValueError(f"count must not be negative, not {count}")
+        if to is not None and to not in self.agents:
+            raise KeyError(to)
         return self.gossip.release(count, to=to)
 
     def partition(self, *groups: Sequence[str]) -> None:

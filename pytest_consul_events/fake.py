@@ -12,15 +12,30 @@ from pytest_consul_events.http.app import ConsulApp
 from pytest_consul_events.http.requestlog import RequestLog
 from pytest_consul_events.model.acl import ACLStore
 from pytest_consul_events.model.agent import Agent, AgentConfig, Network
-from pytest_consul_events.model.clock import Clock
+from pytest_consul_events.model.clock import REAL_CLOCK, Clock, ManualClock
 from pytest_consul_events.server import HTTPServer
 
 if TYPE_CHECKING:
     import consul
 
+    from pytest_consul_events.cluster import FakeConsulCluster
+
 
 REPORTED_REQUESTS = 30
 """How many of the latest requests a failure report lists."""
+
+STRICT_FAILURE = (
+    "the code under test called endpoints the fake Consul agent does not implement (strict mode):"
+)
+"""The first line of :meth:`FakeConsulAgent.verify`'s failure (the plugin's strict mode says the
+same)."""
+
+CLUSTER_WIDE_OPTIONS = frozenset({"acl", "management_token", "tokens", "default_token", "dev_mode"})
+"""Options an agent of a :class:`~pytest_consul_events.cluster.FakeConsulCluster` takes from the
+cluster, so :meth:`FakeConsulAgent.restore` refuses them there."""
+
+IDENTITY_OPTIONS = frozenset({"node_name", "datacenter", "server"})
+"""What names an agent in its cluster's gossip: fixed once the agent has joined."""
 
 
 class FakeConsulAgent(Agent):
@@ -45,11 +60,22 @@ class FakeConsulAgent(Agent):
         clock: Clock | None = None,
         network: Network | None = None,
         acl_store: ACLStore | None = None,
+        strict: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(
             AgentConfig.build(**options), clock=clock, network=network, acl_store=acl_store
         )
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be True or False, not {strict!r}")
+        self.initial_config = self.config
+        """The configuration the agent was made with, which :meth:`restore` goes back to."""
+        self._initial_clock = self.clock
+        self._initial_strict = strict
+        self.strict = strict
+        """Whether :meth:`verify` fails on requests for endpoints the fake does not serve."""
+        self.cluster: FakeConsulCluster | None = None
+        """The cluster this agent belongs to (set by the cluster), or ``None``."""
         self.app = ConsulApp(self)
         self.server = HTTPServer(self.app, host, port, on_stop=self.release_blocked)
         self._clients: list[Any] = []
@@ -112,6 +138,90 @@ class FakeConsulAgent(Agent):
         """
         self.reset(AgentConfig.build(**options))
         self.app.log.clear()
+
+    def restore(self, **options: Any) -> None:
+        """Start over from the configuration the agent was made with, with ``options`` (the
+        marker's keywords, plus ``clock`` and ``strict``) applied over it: events, fires,
+        services registered since, tokens and logged requests are forgotten and the Lamport
+        clock restarts, as for a new test. Without a ``seed`` in either, a new one is drawn.
+
+        ``clock`` is ``"real"``, ``"manual"`` (a new
+        :class:`~pytest_consul_events.model.clock.ManualClock`) or a clock; left out, the agent
+        goes back to the clock it was made with. An agent of a cluster keeps its node name,
+        datacenter, role and clock, and takes ACL options from the cluster
+        (:meth:`pytest_consul_events.cluster.FakeConsulCluster.configure`).
+
+        Raises:
+            TypeError, ValueError: an option is unknown or invalid, or may not change here;
+                nothing is changed then.
+        """
+        clock = options.pop("clock", None)
+        strict = options.pop("strict", self._initial_strict)
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be True or False, not {strict!r}")
+        if self.cluster is not None:
+            fixed = sorted(
+                name
+                for name in set(options) & IDENTITY_OPTIONS
+                if options[name] != getattr(self.initial_config, name)
+            )
+            if fixed:
+                raise ValueError(
+                    f"{', '.join(fixed)} cannot change on an agent of a cluster "
+                    f"(agent {self.node_name!r})"
+                )
+            shared = sorted(set(options) & CLUSTER_WIDE_OPTIONS)
+            if clock is not None:
+                shared.append("clock")
+            if shared:
+                verb = "applies" if len(shared) == 1 else "apply"
+                raise ValueError(
+                    f"{', '.join(shared)} {verb} to the whole cluster: configure the cluster"
+                )
+            new_clock = self.clock
+        else:
+            new_clock = self._initial_clock if clock is None else make_clock(clock)
+        base = {field.name: getattr(self.initial_config, field.name) for field in _FIELDS}
+        config = AgentConfig.build(**{**base, **options})
+        self.clock = new_clock
+        self.strict = strict
+        self.reset(config)
+        self.app.log.clear()
+
+    def advance(self, seconds: float) -> float:
+        """Move the agent's :class:`~pytest_consul_events.model.clock.ManualClock` forward,
+        ending the blocking queries whose wait is over; returns the clock's new time.
+
+        Raises:
+            TypeError: the agent runs on real time.
+            ValueError: ``seconds`` is negative.
+        """
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs an agent made with clock='manual'")
+        return self.clock.advance(seconds)
+
+    @property
+    def released(self) -> bool:
+        """Whether :meth:`release_blocked` (or :meth:`stop`) ended the long polls, so that
+        waits should end too; a reset clears it."""
+        with self._cond:
+            return self._releasing
+
+    def verify(self) -> None:
+        """In strict mode, fail if a request since the last reset was for an endpoint the fake
+        does not serve (Consul's ``Invalid URL path`` 404); otherwise do nothing.
+
+        Raises:
+            AssertionError: :data:`STRICT_FAILURE` and the requests, one per line.
+        """
+        missing = self.requests.unimplemented if self.strict else []
+        if missing:
+            lines = "\n".join(f"  {record}" for record in missing)
+            raise AssertionError(f"{STRICT_FAILURE}\n{lines}")
+
+    def use_acl_store(self, store: ACLStore) -> None:
+        """Share ``store`` (a cluster's ACL system) from the next reset on."""
+        self._shared_acl = store
 
     @property
     def requests(self) -> RequestLog:
@@ -199,3 +309,22 @@ class FakeConsulAgent(Agent):
 
     def __repr__(self) -> str:
         return f"<FakeConsulAgent {self.node_name!r} dc={self.datacenter!r} at {self.http_addr}>"
+
+
+_FIELDS = dataclasses.fields(AgentConfig)
+
+
+def make_clock(clock: Clock | str | None) -> Clock:
+    """The clock an option names: ``None`` or ``"real"`` for real time, ``"manual"`` for a new
+    :class:`~pytest_consul_events.model.clock.ManualClock`, or a clock as it is.
+
+    Raises:
+        ValueError: any other value.
+    """
+    if clock is None or clock == "real":
+        return REAL_CLOCK
+    if clock == "manual":
+        return ManualClock()
+    if isinstance(clock, ManualClock | type(REAL_CLOCK)):
+        return clock
+    raise ValueError(f"clock must be 'real', 'manual' or a ManualClock, not {clock!r}")
