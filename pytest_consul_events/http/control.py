@@ -849,8 +849,9 @@ def serve(
     except HTTPException as exc:
         response = _from_werkzeug(exc, request).get_response()
     except Exception as exc:  # a bug: one line, never a traceback
+        text = " ".join(str(exc).split())
         response = ControlError(
-            InternalServerError.code, f"internal error: {type(exc).__name__}: {exc}"
+            InternalServerError.code, f"internal error: {type(exc).__name__}: {text}"
         ).get_response()
     return response(environ, start_response)
 
@@ -862,6 +863,12 @@ def _dispatch(app: ConsulApp, request: Request) -> Response:
     adapter = _MAP.bind_to_environ(request.environ)
     # "$CONTROL/reset" with the JSON line's "control" (which ends with a slash) works too.
     path = _SLASHES.sub("/", request.path)
+    if request.method == "OPTIONS":
+        # What werkzeug would route to the handler itself: answer with the methods instead.
+        allowed = sorted(set(adapter.allowed_methods(path)) - {"HEAD", "OPTIONS"})
+        if not allowed:
+            adapter.match(path, method="GET")  # raises NotFound
+        return Response(status="200 OK", headers=[("Allow", ", ".join(allowed))])
     endpoint, args = adapter.match(path, method=request.method)
     if request.content_length is not None and request.content_length > MAX_BODY:
         _fail(413, f"the body is larger than {MAX_BODY} bytes")

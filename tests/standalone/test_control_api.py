@@ -85,6 +85,17 @@ def test_a_wrong_method_is_405_with_allow(agent: FakeConsulAgent) -> None:
     assert reply.headers["allow"] == "POST"
 
 
+def test_options_lists_the_methods_and_does_nothing(agent: FakeConsulAgent) -> None:
+    agent.fire("kept")
+    reply = call(agent, "OPTIONS", "reset")
+    assert (reply.status, reply.headers["allow"], reply.body) == (200, "POST", b"")
+    assert call(agent, "OPTIONS", "services").headers["allow"] == "GET, POST, PUT"
+    assert [e.name for e in agent.events] == ["kept"]
+    error(
+        call(agent, "OPTIONS", "nope"), 404, "no control route /_fake/nope (GET /_fake/ lists them)"
+    )
+
+
 def test_a_body_that_is_not_json_is_400(agent: FakeConsulAgent) -> None:
     reply = call(agent, "POST", "configure", raw=b"{nope")
     error(
@@ -131,6 +142,12 @@ def test_a_bug_is_a_one_line_500(agent: FakeConsulAgent, monkeypatch: pytest.Mon
 
     monkeypatch.setitem(control._HANDLERS, "report:/_fake/report", broken)
     error(call(agent, "GET", "report"), 500, "internal error: RuntimeError: boom")
+
+    def multiline(ctx: control.Context) -> tuple[int, Any]:
+        raise RuntimeError("line one\nline two")
+
+    monkeypatch.setitem(control._HANDLERS, "report:/_fake/report", multiline)
+    error(call(agent, "GET", "report"), 500, "internal error: RuntimeError: line one line two")
 
 
 def test_control_requests_are_not_logged_and_never_strict_failures() -> None:

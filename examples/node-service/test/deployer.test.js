@@ -88,10 +88,20 @@ describe("one agent", () => {
       default_token: "deployer", // the service's own requests
     });
     await startService();
-    await assert.rejects(
-      triggerDeploy(connect({ ...fake.agent(), token: "anonymous" }), { service: "web", version: "2.0" }),
-      (error) => error.response.statusCode === 403,
+    const anonymous = connect({ ...fake.agent(), token: "anonymous" });
+    const refused = await triggerDeploy(anonymous, { service: "web", version: "2.0" }).then(
+      () => null,
+      (error) => error,
     );
+    assert.ok(refused, "the anonymous token may not fire deploy");
+    const { requests } = await fake.ok("GET", "requests");
+    // The client sends its token as a header: the log says one was sent, never which.
+    assert.deepEqual(
+      requests.map((r) => [r.method, r.path, r.query, r.status, r.token]).filter((r) => r[0] === "PUT"),
+      [["PUT", "/v1/event/fire/deploy", "service=%5Eweb%24", 403, true]],
+    );
+    await fake.ok("POST", "assert/not-fired", { name: "deploy" });
+
     await triggerDeploy(connect({ ...fake.agent(), token: "deployer" }), { service: "web", version: "2.0" });
     await fake.ok("POST", "wait", { name: "deployed", json: { node: "web-1", version: "2.0" }, timeout: 10 });
     await fake.ok("POST", "assert/fired", { name: "deploy", count: 1 });
