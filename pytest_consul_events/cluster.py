@@ -230,9 +230,16 @@ class FakeConsulCluster:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> FakeConsulCluster:
-        """Serve every agent; returns the cluster."""
-        for agent in self.agents.values():
-            agent.start()
+        """Serve every agent; returns the cluster.
+
+        Raises:
+            AgentBindError: an agent could not listen on its address.
+        """
+        for name, agent in self.agents.items():
+            try:
+                agent.start()
+            except OSError as exc:
+                raise AgentBindError(name, agent.host, agent.port, exc) from exc
         return self
 
     def close(self) -> None:

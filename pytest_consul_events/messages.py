@@ -177,7 +177,6 @@ CONFIG_SKIPPING_FILE = (
     "skipping file {path}, extension must be .hcl or .json, or config format must be set"
 )
 CONFIG_INVALID_FORMAT = "invalid format: {format}"  # config.go FileSource.Parse
-CONFIG_FORMAT_FLAG = "config: -config-format must be either 'hcl' or 'json'"  # newBuilder
 CONFIG_DEPRECATED_FIELD = "The '{old}' field is deprecated. Use the '{new}' field instead."
 # mitchellh/mapstructure mapstructure.go (decodeString, decodeInt, decodeBool, decodeFloat;
 # decodeStruct/decodeMap; decodeSlice without WeaklyTypedInput)

@@ -159,27 +159,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(launch: plan.Plan, stop: threading.Event, *, json_output: bool) -> int:
-    from pytest_consul_events.cluster import AgentBindError
-
     try:
         target = make(launch)
-    except AgentBindError as exc:
-        _say(str(exc))
-        return EXIT_BIND
     except OSError as exc:
-        _say(f"cannot listen on {launch.host}:{launch.port}: {_reason(exc)}")
+        _say(_bind_message(exc, launch))
         return EXIT_BIND
     except (TypeError, ValueError) as exc:
         _say(str(exc))
         return EXIT_USAGE
     try:
         try:
-            target.start()
-        except AgentBindError as exc:
-            _say(str(exc))
-            return EXIT_BIND
+            target.start()  # where a server that binds when it starts would fail
         except OSError as exc:
-            _say(f"cannot listen on {launch.host}:{launch.port}: {_reason(exc)}")
+            _say(_bind_message(exc, launch))
             return EXIT_BIND
         agents = agents_of(target)
         if json_output:
@@ -196,6 +188,15 @@ def _serve(launch: plan.Plan, stop: threading.Event, *, json_output: bool) -> in
         shutdown(target)
     _say("stopped")
     return EXIT_OK
+
+
+def _bind_message(exc: OSError, launch: plan.Plan) -> str:
+    """``cannot listen on HOST:PORT: why`` (an agent of a datacenter names itself)."""
+    from pytest_consul_events.cluster import AgentBindError
+
+    if isinstance(exc, AgentBindError):
+        return str(exc)
+    return f"cannot listen on {launch.host}:{launch.port}: {_reason(exc)}"
 
 
 def _reason(exc: OSError) -> str:

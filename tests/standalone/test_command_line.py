@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +25,6 @@ PREFIX = "pytest-consul-events: "
 def plan_of(*argv: str) -> Plan:
     launch, _ = runner.load(flags.parse_args(argv))
     return launch
-
-
-@pytest.fixture(autouse=True)
-def _never_serve(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``main()`` runs in this process here: a command line accepted by mistake must fail the
-    test instead of serving until a signal."""
-
-    def refuse(*args: object, **kwargs: object) -> int:
-        raise AssertionError("the command line was accepted and would serve")
-
-    monkeypatch.setattr(runner, "_serve", refuse)
-
-
-def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    """The one line a refused command line prints (exit status 2)."""
-    assert runner.main(list(argv)) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err.startswith(PREFIX), err
-    assert err.endswith("\n"), err
-    assert err.count("\n") == 1, err
-    return err[len(PREFIX) : -1]
 
 
 # -- flags to options, in process ------------------------------------------------------------------
@@ -199,13 +178,13 @@ def test_port_zero_gives_every_agent_a_free_port() -> None:
     ],
 )
 def test_a_refused_flag_exits_2_with_one_line(
-    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    refused: Callable[..., str], argv: list[str], message: str
 ) -> None:
-    assert fails(capsys, *argv) == f"argument {argv[0]}: {message} (see --help)"
+    assert refused(*argv) == f"argument {argv[0]}: {message} (see --help)"
 
 
-def test_an_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert fails(capsys, "--bogus") == "unrecognized arguments: --bogus (see --help)"
+def test_an_unknown_flag_exits_2(refused: Callable[..., str]) -> None:
+    assert refused("--bogus") == "unrecognized arguments: --bogus (see --help)"
 
 
 @pytest.mark.parametrize(
@@ -234,9 +213,9 @@ def test_an_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_settings_that_contradict_each_other_exit_2(
-    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    refused: Callable[..., str], argv: list[str], message: str
 ) -> None:
-    assert fails(capsys, *argv) == message
+    assert refused(*argv) == message
 
 
 def test_help_and_version_exit_0() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,6 @@ from standalone_support import ROOT, Standalone, request
 from pytest_consul_events.standalone import config, flags
 from pytest_consul_events.standalone import run as runner
 from pytest_consul_events.standalone.plan import Plan
-
-PREFIX = "pytest-consul-events: "
 
 EVERY_KEY_HCL = r"""
 node_name  = "web-1"
@@ -163,26 +162,6 @@ def write(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text)
     return str(path)
-
-
-@pytest.fixture(autouse=True)
-def _never_serve(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``main()`` runs in this process here: a command line accepted by mistake must fail the
-    test instead of serving until a signal."""
-
-    def refuse(*args: object, **kwargs: object) -> int:
-        raise AssertionError("the command line was accepted and would serve")
-
-    monkeypatch.setattr(runner, "_serve", refuse)
-
-
-def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    assert runner.main(list(argv)) == 2
-    out, err = capsys.readouterr()
-    assert out == "", out
-    assert err.startswith(PREFIX), err
-    assert err.count("\n") == 1, err
-    return err[len(PREFIX) : -1]
 
 
 # -- every key -------------------------------------------------------------------------------------
@@ -427,39 +406,37 @@ def test_config_format_reads_any_extension(tmp_path: Path) -> None:
     ],
 )
 def test_a_refused_file_names_itself_and_the_key(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, text: str, message: str
+    refused: Callable[..., str], tmp_path: Path, name: str, text: str, message: str
 ) -> None:
     path = write(tmp_path, name, text)
-    assert fails(capsys, "--config-file", path) == f"failed to parse {path}: {message}"
+    assert refused("--config-file", path) == f"failed to parse {path}: {message}"
 
 
-def test_an_hcl_fragment_is_named_like_consul_names_it(capsys: pytest.CaptureFixture[str]) -> None:
-    assert fails(capsys, "--hcl", 'node_name = "a"', "--hcl", "x = 1") == (
+def test_an_hcl_fragment_is_named_like_consul_names_it(refused: Callable[..., str]) -> None:
+    assert refused("--hcl", 'node_name = "a"', "--hcl", "x = 1") == (
         "failed to parse flags-1.hcl: invalid config key x"
     )
 
 
-def test_unreadable_and_unknown_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_unreadable_and_unknown_files(refused: Callable[..., str], tmp_path: Path) -> None:
     missing = tmp_path / "missing.hcl"
-    assert fails(capsys, "--config-file", str(missing)) == (
+    assert refused("--config-file", str(missing)) == (
         f"config: Open failed on {missing}. open {missing}: no such file or directory"
     )
     other = write(tmp_path, "agent.yaml", "node_name: x")
-    assert fails(capsys, "--config-file", other) == (
+    assert refused("--config-file", other) == (
         f"file {other} has unknown extension; must be .hcl or .json, or config format must be set"
     )
 
 
-def test_settings_that_contradict_each_other(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_settings_that_contradict_each_other(refused: Callable[..., str], tmp_path: Path) -> None:
     path = write(tmp_path, "a.hcl", 'node_name = "x"\nfake { agents = [{ node_name = "a" }] }')
-    assert fails(capsys, "--config-file", path) == (
+    assert refused("--config-file", path) == (
         "node_name: set per agent when several agents are listed "
         "(--agent NAME,..., or fake { agents = [{ node_name = ... }] })"
     )
     gossip = write(tmp_path, "g.hcl", "fake { gossip { manual = true } }")
-    assert fails(capsys, "--config-file", gossip) == (
+    assert refused("--config-file", gossip) == (
         "fake.gossip.manual: gossip settings need a datacenter of agents "
         "(--agent, or fake { agents = [...] })"
     )
