@@ -49,18 +49,17 @@ DATACENTER = (
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def datacenter() -> Iterator[Standalone]:
     with Standalone(*DATACENTER) as dc:
         yield dc
 
 
-@pytest.fixture(scope="module")
-def runs() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
+def _run_against_each_agent() -> dict[str, subprocess.CompletedProcess[str]]:
     """The conformance suite against every agent, the three runs side by side. Each run has
     a datacenter of its own: a test starts the whole datacenter over before it begins."""
     with contextlib.ExitStack() as stack:
-        processes = {}
+        processes: dict[str, subprocess.Popen[str]] = {}
         for node in AGENTS:
             datacenter = stack.enter_context(Standalone(*DATACENTER))
             env = environment()
@@ -78,7 +77,7 @@ def runs() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
                     "-p",
                     "no:xdist",
                     "-q",
-                    "-rs",
+                    "-rfEs",
                     *CONFORMANCE,
                 ],
                 cwd=ROOT,
@@ -87,34 +86,33 @@ def runs() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
                 stderr=subprocess.STDOUT,
                 text=True,
             )
+            stack.callback(_kill, processes[node])
         results = {}
-        try:
-            for node, process in processes.items():
-                out, _ = process.communicate(timeout=600)
-                results[node] = subprocess.CompletedProcess(process.args, process.returncode, out)
-        finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    process.kill()
-                    process.communicate()
-        yield results
+        for node, process in processes.items():
+            out, _ = process.communicate(timeout=600)
+            results[node] = subprocess.CompletedProcess(process.args, process.returncode, out)
+        return results
 
 
-@pytest.mark.parametrize("node", AGENTS)
-def test_the_conformance_suite_passes_against_the_agent(
-    runs: dict[str, subprocess.CompletedProcess[str]], node: str
-) -> None:
-    result = runs[node]
-    summary = result.stdout.strip().splitlines()[-1]
-    assert result.returncode == 0, result.stdout[-6000:]
-    passed = int(re.search(r"(\d+) passed", summary).group(1))  # type: ignore[union-attr]
-    assert passed >= 500, summary
-    assert "failed" not in summary, summary
-    assert "error" not in summary, summary
-    skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
-    assert all(
-        "not for an agent of a datacenter" in line or "in-process only" in line for line in skipped
-    ), skipped
+def _kill(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+def test_the_conformance_suite_passes_against_each_agent() -> None:
+    for node, result in _run_against_each_agent().items():
+        summary = result.stdout.strip().splitlines()[-1]
+        assert result.returncode == 0, f"{node}:\n{result.stdout[-6000:]}"
+        passed = int(re.search(r"(\d+) passed", summary).group(1))  # type: ignore[union-attr]
+        assert passed >= 500, (node, summary)
+        assert "failed" not in summary, (node, summary)
+        assert "error" not in summary, (node, summary)
+        skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+        assert all(
+            "not for an agent of a datacenter" in line or "in-process only" in line
+            for line in skipped
+        ), (node, skipped)
 
 
 @pytest.mark.parametrize("node", AGENTS)
