@@ -3,7 +3,8 @@
 It needs ``node`` (20 or newer) and ``npm`` on the PATH: ``npm ci`` installs the npm ``consul``
 client from the registry (the lock file pins it), then node's test runner starts the standalone
 fake agent with this interpreter (``PYTHON``) and this checkout on ``PYTHONPATH``. Without node
-or npm the test is skipped, and says so in the test command's summary (``-rs``).
+or npm the test is skipped, and says so in the test command's summary (``-rfEs`` in the
+project's pytest options).
 """
 
 from __future__ import annotations
