@@ -9,6 +9,7 @@ per agent) or, with ``--json``, one line of JSON, flushed at once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -126,7 +127,13 @@ def json_line(target: FakeConsulAgent | FakeConsulCluster) -> str:
 
 
 def _say(message: str, stream: TextIO | None = None) -> None:
-    print(f"{PROG}: {message}", file=stream or sys.stderr, flush=True)
+    _print(f"{PROG}: {message}", stream or sys.stderr)
+
+
+def _print(line: str, stream: TextIO) -> None:
+    """Write a line, flushed; a reader that went away (a closed pipe) does not stop us."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=stream, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,10 +182,10 @@ def _serve(launch: plan.Plan, stop: threading.Event, *, json_output: bool) -> in
             return EXIT_BIND
         agents = agents_of(target)
         if json_output:
-            print(json_line(target), flush=True)
+            _print(json_line(target), sys.stdout)
         else:
             for agent in agents:
-                print(address_line(agent), flush=True)
+                _print(address_line(agent), sys.stdout)
         _say(
             f"control API at {agents[0].url}{CONTROL_PATH} (seed {target.seed}); "
             "SIGINT or SIGTERM stops"

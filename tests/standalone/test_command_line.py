@@ -366,3 +366,13 @@ def test_a_datacenter_serves_the_same_control_api_on_every_agent() -> None:
         listed = json.loads(request(f"{dc.url('a')}/v1/event/list").body)
         assert [e["ID"] for e in listed] == [fired["ID"]]
         assert request(f"{dc.url('c')}/v1/event/list").body == b"[]"
+
+
+def test_a_reader_that_went_away_does_not_change_the_exit_status() -> None:
+    agent = Standalone("--port", "0")
+    with agent:
+        assert agent.process is not None
+        assert agent.process.stderr is not None
+        agent.process.stderr.close()  # whoever read the messages is gone
+        assert request(f"{agent.url()}/_fake/agent").status == 200
+        assert agent.stop() == 0
