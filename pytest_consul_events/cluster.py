@@ -8,6 +8,8 @@ test controls: order, delay, loss, duplication, manual release, partitions, stop
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
@@ -59,12 +61,33 @@ _AGENT_SPEC_NOTE = " (acl, management_token, tokens and seed apply to the whole 
 _AGENT_ACCEPTED = "a node name (a non-empty str) or a dict of agent options with a node_name"
 
 
+def _gossip_settings(options: Mapping[str, Any]) -> GossipSettings:
+    """The gossip settings among ``options`` (checked by :class:`GossipSettings`)."""
+    return GossipSettings(**{k: v for k, v in options.items() if k in GOSSIP_OPTIONS})
+
+
+class AgentBindError(OSError):
+    """An agent of the cluster could not listen on its address (``errno`` and ``strerror``
+    are those of the socket's error)."""
+
+    def __init__(self, node_name: str, host: str, port: int, cause: OSError) -> None:
+        # socket.create_server appends the address to strerror: keep the system's text only.
+        super().__init__(cause.errno, os.strerror(cause.errno) if cause.errno else cause.strerror)
+        self.node_name = node_name
+        self.host = host
+        self.port = port
+
+    def __str__(self) -> str:
+        return f"agent {self.node_name!r} cannot listen on {self.host}:{self.port}: {self.strerror}"
+
+
 class FakeConsulCluster:
     """Agents by node name, their gossip, and the controls over it; a context manager.
 
     ``agents`` lists names or mappings of agent options (``node_name``, ``datacenter``,
-    ``services``, ``server``, ``buffer_size``...). In each datacenter the first agent is a
-    server unless some agent there says ``server=True``. ``seed`` fixes every random choice
+    ``services``, ``server``, ``buffer_size``..., and ``port``: a fixed port on ``host``
+    instead of a free one). In each datacenter the first agent is a server unless some agent
+    there says ``server=True``. ``seed`` fixes every random choice
     (event IDs, delivery order, delays, loss, duplicates); ``None`` draws one, shown by
     :attr:`seed`. Gossip options (``unordered``, ``delay``, ``loss``, ``duplicate``,
     ``manual``, ``flush_after``) and ACL options (``acl``, ``management_token``, ``tokens``,
@@ -76,6 +99,7 @@ class FakeConsulCluster:
     Raises:
         TypeError, ValueError: an unknown option (the message lists the accepted ones) or an
             invalid value, naming it (``agents[1]: buffer_size must be ...`` for an agent's).
+        AgentBindError: an agent's port is taken (an ``OSError`` naming the agent and port).
     """
 
     def __init__(
@@ -89,36 +113,34 @@ class FakeConsulCluster:
     ) -> None:
         self.agents: dict[str, FakeConsulAgent] = {}
         self._closed = False
-        seed, host, self.clock, settings, shared_config, specs = self._checked(
-            agents, seed, host, clock, options
-        )
+        seed, host, self.clock, specs = self._checked(agents, seed, host, clock, options)
         self._mark_servers(specs)
-        self.seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
-        self.gossip = Gossip(seed=self.seed, clock=self.clock, settings=settings)
-        seeds = random.Random(self.seed)
-        self.acl = ACLStore(
-            enabled=shared_config.acl is not None,
-            default_policy="deny" if shared_config.acl == "deny" else "allow",
-            initial_management=shared_config.management_token,
-            rng=random.Random(seeds.getrandbits(32)),
-        )
+        self._initial_seed = seed
+        self._initial_clock = self.clock
+        self._initial_options = dict(options)
+        self._options = dict(options)
+        self.seed, self.gossip, self.acl, seeds = self._shared_state(seed, options)
+        self._created: dict[str, AgentConfig] = {}
         try:
             for spec in specs:
-                agent = FakeConsulAgent(
-                    host=host,
-                    clock=self.clock,
-                    acl_store=self.acl,
-                    **spec,
-                    seed=seeds.getrandbits(32),
-                )
+                try:
+                    agent = FakeConsulAgent(
+                        host=host,
+                        clock=self.clock,
+                        acl_store=self.acl,
+                        **spec,
+                        seed=seeds.getrandbits(32),
+                    )
+                except OSError as exc:
+                    raise AgentBindError(spec["node_name"], host, spec.get("port", 0), exc) from exc
+                agent.cluster = self
                 agent.restart_hint = (
                     f"call cluster.start_agent({agent.node_name!r}) to serve it again"
                 )
                 self.gossip.join(agent)
                 self.agents[agent.node_name] = agent
-            first = next(iter(self.agents.values()))
-            for number, (secret, rules) in enumerate(shared_config.tokens.items(), start=1):
-                first.create_token(rules, secret=secret, description=f"token {number}")
+                self._created[agent.node_name] = agent.initial_config
+            self._create_tokens()
         except BaseException:
             self.close()
             raise
@@ -148,16 +170,110 @@ class FakeConsulCluster:
         host: object,
         clock: object,
         options: dict[str, Any],
-    ) -> tuple[int | None, str, Clock, GossipSettings, AgentConfig, list[dict[str, Any]]]:
+    ) -> tuple[int | None, str, Clock, list[dict[str, Any]]]:
+        """Every option checked, before anything is made: the seed, the host, the clock and
+        each agent's options."""
         check_options(options, CLUSTER_OPTIONS, what="cluster option")
         checked_seed = check_optional_int(seed, "seed", minimum=0, maximum=MAX_SEED)
         checked_host = check_str(host, "host", empty=False)
         checked_clock = make_clock(clock)
-        settings = GossipSettings(**{k: v for k, v in options.items() if k in GOSSIP_OPTIONS})
+        _gossip_settings(options)
         shared = {k: v for k, v in options.items() if k in SHARED_OPTIONS}
-        shared_config = AgentConfig.build(**shared)
+        AgentConfig.build(**shared)
         specs = cls._specs(agents, shared)
-        return checked_seed, checked_host, checked_clock, settings, shared_config, specs
+        return checked_seed, checked_host, checked_clock, specs
+
+    def _shared_state(
+        self, seed: int | None, options: Mapping[str, Any]
+    ) -> tuple[int, Gossip, ACLStore, random.Random]:
+        """The seed, gossip and ACL system for these options, and the source of the agents'
+        seeds (drawn in the agents' order, so that a seed replays the same agents).
+
+        Raises:
+            TypeError, ValueError: an option value is invalid.
+        """
+        if seed is None:
+            seed = random.SystemRandom().getrandbits(32)
+        settings = _gossip_settings(options)
+        acl_config = AgentConfig.build(
+            **{k: v for k, v in options.items() if k in SHARED_OPTIONS and k != "dev_mode"}
+        )
+        seeds = random.Random(seed)
+        acl = ACLStore(
+            enabled=acl_config.acl is not None,
+            default_policy="deny" if acl_config.acl == "deny" else "allow",
+            initial_management=acl_config.management_token,
+            rng=random.Random(seeds.getrandbits(32)),
+        )
+        gossip = Gossip(seed=seed, clock=self.clock, settings=settings)
+        return seed, gossip, acl, seeds
+
+    def _create_tokens(self) -> None:
+        tokens = self._options.get("tokens") or {}
+        first = next(iter(self.agents.values()))
+        for number, (secret, rules) in enumerate(tokens.items(), start=1):
+            first.create_token(rules, secret=secret, description=f"token {number}")
+
+    # -- starting over -------------------------------------------------------------------------
+
+    def configure(self, **options: Any) -> None:
+        """Start the whole cluster over with these options over those it was made with.
+
+        Takes ``seed``, ``clock`` (``"real"``, ``"manual"`` or a clock), the gossip options and
+        the ACL options. Every agent goes back to the configuration it was made with (a stopped
+        agent is started again on its address), with its seed drawn again from the cluster's;
+        deliveries in flight or held, partitions, the trace and the logged requests are
+        dropped. Without a ``seed`` here or at creation, a new one is drawn, as for a new
+        test. The agents themselves (names, datacenters, roles, addresses) stay.
+
+        Raises:
+            TypeError, ValueError: an unknown option or an invalid value; nothing is changed.
+        """
+        check_options(
+            options, (*SHARED_OPTIONS, *GOSSIP_OPTIONS, "seed", "clock"), what="cluster option"
+        )
+        seed = check_optional_int(
+            options.pop("seed", self._initial_seed), "seed", minimum=0, maximum=MAX_SEED
+        )
+        clock = make_clock(options.pop("clock")) if "clock" in options else self._initial_clock
+        merged = {**self._initial_options, **options}
+        dev_mode = merged.get("dev_mode", False)
+        AgentConfig.build(dev_mode=dev_mode)  # validated before anything changes
+        previous_clock = self.clock
+        self.clock = clock
+        try:
+            new_seed, gossip, acl, seeds = self._shared_state(seed, merged)
+        except BaseException:
+            self.clock = previous_clock
+            raise
+        stopped = [
+            agent
+            for agent in self.agents.values()
+            if agent.server.started and not self.gossip.is_running(agent.node_name)
+        ]
+        self.gossip.close()
+        self.seed, self.gossip, self.acl, self._options = new_seed, gossip, acl, merged
+        for agent in stopped:
+            agent.restart()
+        default_token = merged.get("default_token", "")
+        for name, agent in self.agents.items():
+            agent.initial_config = dataclasses.replace(
+                self._created[name],
+                seed=seeds.getrandbits(32),
+                dev_mode=dev_mode,
+                acl=merged.get("acl"),
+                default_token=default_token,
+            )
+            agent.clock = clock
+            agent.use_acl_store(acl)
+            agent.restore()
+            gossip.join(agent)
+        self._create_tokens()
+
+    def reset(self) -> None:
+        """Start the whole cluster over with the options it was made with (see
+        :meth:`configure`)."""
+        self.configure()
 
     @staticmethod
     def _specs(agents: object, shared: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -226,6 +342,7 @@ class FakeConsulCluster:
 
         Raises:
             RuntimeError: the cluster was closed.
+            AgentBindError: an agent could not listen on its address.
         """
         if self._closed:
             raise RuntimeError(
@@ -234,7 +351,10 @@ class FakeConsulCluster:
             )
         for name, agent in self.agents.items():
             if not agent.serving and self.gossip.is_running(name):
-                agent.start()
+                try:
+                    agent.start()
+                except OSError as exc:
+                    raise AgentBindError(name, agent.host, agent.port, exc) from exc
         return self
 
     def close(self) -> None:

@@ -12,13 +12,21 @@ from pytest_consul_events.http.app import ConsulApp
 from pytest_consul_events.http.requestlog import RequestLog
 from pytest_consul_events.model.acl import ACLStore
 from pytest_consul_events.model.agent import AGENT_OPTIONS, Agent, AgentConfig, Network
-from pytest_consul_events.model.clock import Clock, make_clock
+from pytest_consul_events.model.clock import Clock, ManualClock, make_clock
 from pytest_consul_events.report import describe_error, printable
 from pytest_consul_events.server import HTTPServer
-from pytest_consul_events.validation import check_int, check_optional_str, check_options, check_str
+from pytest_consul_events.validation import (
+    check_bool,
+    check_int,
+    check_optional_str,
+    check_options,
+    check_str,
+)
 
 if TYPE_CHECKING:
     import consul
+
+    from pytest_consul_events.cluster import FakeConsulCluster
 
 
 REPORTED_REQUESTS = 30
@@ -27,10 +35,30 @@ REPORTED_REQUESTS = 30
 CONFIGURE_OPTIONS: tuple[str, ...] = (*AGENT_OPTIONS, "clock")
 """The options :meth:`FakeConsulAgent.configure` takes: the agent options and ``clock``."""
 
-CONSTRUCTOR_OPTIONS: tuple[str, ...] = (*CONFIGURE_OPTIONS, "host", "port", "network", "acl_store")
+CONSTRUCTOR_OPTIONS: tuple[str, ...] = (
+    *CONFIGURE_OPTIONS,
+    "host",
+    "port",
+    "network",
+    "acl_store",
+    "strict",
+)
 """The options ``FakeConsulAgent(...)`` takes."""
 
 _NEW, _SERVING, _STOPPED = "new", "serving", "stopped"
+
+STRICT_FAILURE = (
+    "the code under test called endpoints the fake Consul agent does not implement (strict mode):"
+)
+"""The first line of :meth:`FakeConsulAgent.verify`'s failure (the plugin's strict mode says the
+same)."""
+
+CLUSTER_WIDE_OPTIONS = frozenset({"acl", "management_token", "tokens", "default_token", "dev_mode"})
+"""Options an agent of a :class:`~pytest_consul_events.cluster.FakeConsulCluster` takes from the
+cluster, so :meth:`FakeConsulAgent.restore` refuses them there."""
+
+IDENTITY_OPTIONS = frozenset({"node_name", "datacenter", "server"})
+"""What names an agent in its cluster's gossip: fixed once the agent has joined."""
 
 
 class FakeConsulAgent(Agent):
@@ -64,6 +92,7 @@ class FakeConsulAgent(Agent):
         clock: Clock | None = None,
         network: Network | None = None,
         acl_store: ACLStore | None = None,
+        strict: bool = False,
         **options: Any,
     ) -> None:
         check_options(options, CONSTRUCTOR_OPTIONS, what="agent option")
@@ -72,6 +101,15 @@ class FakeConsulAgent(Agent):
         super().__init__(
             AgentConfig.build(**options), clock=clock, network=network, acl_store=acl_store
         )
+        check_bool(strict, "strict")
+        self.initial_config = self.config
+        """The configuration the agent was made with, which :meth:`restore` goes back to."""
+        self._initial_clock = self.clock
+        self._initial_strict = strict
+        self.strict = strict
+        """Whether :meth:`verify` fails on requests for endpoints the fake does not serve."""
+        self.cluster: FakeConsulCluster | None = None
+        """The cluster this agent belongs to (set by the cluster), or ``None``."""
         self.app = ConsulApp(self)
         self.server = HTTPServer(self.app, host, port, on_stop=self.release_blocked)
         self._clients: list[Any] = []
@@ -173,6 +211,88 @@ class FakeConsulAgent(Agent):
         self.clock = clock
         self.reset(config)
         self.app.log.clear()
+
+    def restore(self, **options: Any) -> None:
+        """Start over from the configuration the agent was made with, with ``options`` (the
+        marker's keywords, plus ``clock`` and ``strict``) applied over it: events, fires,
+        services registered since, tokens and logged requests are forgotten and the Lamport
+        clock restarts, as for a new test. Without a ``seed`` in either, a new one is drawn.
+
+        ``clock`` is ``"real"``, ``"manual"`` (a new
+        :class:`~pytest_consul_events.model.clock.ManualClock`) or a clock; left out, the agent
+        goes back to the clock it was made with. An agent of a cluster keeps its node name,
+        datacenter, role and clock, and takes ACL options from the cluster
+        (:meth:`pytest_consul_events.cluster.FakeConsulCluster.configure`).
+
+        Raises:
+            TypeError, ValueError: an option is unknown or invalid, or may not change here;
+                nothing is changed then.
+        """
+        clock = options.pop("clock", None)
+        strict = check_bool(options.pop("strict", self._initial_strict), "strict")
+        if self.cluster is not None:
+            fixed = sorted(
+                name
+                for name in set(options) & IDENTITY_OPTIONS
+                if options[name] != getattr(self.initial_config, name)
+            )
+            if fixed:
+                raise ValueError(
+                    f"{', '.join(fixed)} cannot change on an agent of a cluster "
+                    f"(agent {self.node_name!r})"
+                )
+            shared = sorted(set(options) & CLUSTER_WIDE_OPTIONS)
+            if clock is not None:
+                shared.append("clock")
+            if shared:
+                verb = "applies" if len(shared) == 1 else "apply"
+                raise ValueError(
+                    f"{', '.join(shared)} {verb} to the whole cluster: configure the cluster"
+                )
+            new_clock = self.clock
+        else:
+            new_clock = self._initial_clock if clock is None else make_clock(clock)
+        base = {field.name: getattr(self.initial_config, field.name) for field in _FIELDS}
+        config = AgentConfig.build(**{**base, **options})
+        self.clock = new_clock
+        self.strict = strict
+        self.reset(config)
+        self.app.log.clear()
+
+    def advance(self, seconds: float) -> float:
+        """Move the agent's :class:`~pytest_consul_events.model.clock.ManualClock` forward,
+        ending the blocking queries whose wait is over; returns the clock's new time.
+
+        Raises:
+            TypeError: the agent runs on real time.
+            ValueError: ``seconds`` is negative.
+        """
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs an agent made with clock='manual'")
+        return self.clock.advance(seconds)
+
+    @property
+    def released(self) -> bool:
+        """Whether :meth:`release_blocked` (or :meth:`stop`) ended the long polls, so that
+        waits should end too; a reset clears it."""
+        with self._cond:
+            return self._releasing
+
+    def verify(self) -> None:
+        """In strict mode, fail if a request since the last reset was for an endpoint the fake
+        does not serve (Consul's ``Invalid URL path`` 404); otherwise do nothing.
+
+        Raises:
+            AssertionError: :data:`STRICT_FAILURE` and the requests, one per line.
+        """
+        missing = self.requests.unimplemented if self.strict else []
+        if missing:
+            lines = "\n".join(f"  {record}" for record in missing)
+            raise AssertionError(f"{STRICT_FAILURE}\n{lines}")
+
+    def use_acl_store(self, store: ACLStore) -> None:
+        """Share ``store`` (a cluster's ACL system) from the next reset on."""
+        self._shared_acl = store
 
     @property
     def requests(self) -> RequestLog:
@@ -314,3 +434,6 @@ class FakeConsulAgent(Agent):
             )
         except Exception:
             return f"<FakeConsulAgent at {id(self):#x}>"
+
+
+_FIELDS = dataclasses.fields(AgentConfig)

@@ -380,3 +380,28 @@ GO_BASE64_CORRUPT = "illegal base64 data at input byte {offset}"
 GO_SLICE_OUT_OF_RANGE = "runtime error: slice bounds out of range [:{high}] with length {length}"
 GO_NIL_DEREFERENCE = "runtime error: invalid memory address or nil pointer dereference"
 GO_INTERFACE_CONVERSION = "interface conversion: interface {{}} is {got}, not string"
+
+# Consul's agent configuration (agent/config/builder.go, agent/config/config.go,
+# agent/config/deprecated.go) and mitchellh/mapstructure's decode errors, for the standalone
+# agent's --config-file and --hcl. Consul wraps several errors in a multierror list; the
+# standalone agent prints them on one line, joined by "; ".
+CONFIG_PARSE_FAILED = "failed to parse {source}: {error}"  # builder.go build(): "%v: %w"
+CONFIG_INVALID_KEY = "invalid config key {key}"  # builder.go build(), md.Unused
+CONFIG_OPEN_FAILED = "config: Open failed on {path}. {error}"  # builder.go sourcesFromPath
+CONFIG_READDIR_FAILED = "config: Readdir failed on {path}. {error}"
+CONFIG_READ_FAILED = "config: failed to read {path}: {error}"  # builder.go newSourceFromFile
+CONFIG_UNKNOWN_EXTENSION = (
+    "file {path} has unknown extension; must be .hcl or .json, or config format must be set"
+)
+CONFIG_SKIPPING_FILE = (
+    "skipping file {path}, extension must be .hcl or .json, or config format must be set"
+)
+CONFIG_INVALID_FORMAT = "invalid format: {format}"  # config.go FileSource.Parse
+CONFIG_DEPRECATED_FIELD = "The '{old}' field is deprecated. Use the '{new}' field instead."
+# mitchellh/mapstructure mapstructure.go (decodeString, decodeInt, decodeBool, decodeFloat;
+# decodeStruct/decodeMap; decodeSlice without WeaklyTypedInput)
+MAPSTRUCTURE_UNCONVERTIBLE = (
+    "'{name}' expected type '{expected}', got unconvertible type '{got}', value: '{value}'"
+)
+MAPSTRUCTURE_EXPECTED_MAP = "'{name}' expected a map, got '{got}'"
+MAPSTRUCTURE_EXPECTED_SLICE = "'{name}': source data must be an array or slice, got {got}"

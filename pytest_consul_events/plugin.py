@@ -42,7 +42,6 @@ _STATE = pytest.StashKey["_SessionState"]()
 _PREVIOUS_ITEM = pytest.StashKey["pytest.Item | None"]()
 _REPORTED = pytest.StashKey[list[Any]]()
 _ACTIVE = pytest.StashKey["FakeConsulAgent"]()
-_STRICT = pytest.StashKey[bool]()
 
 _current: list[pytest.Item | None] = [None]
 """The test being set up or run, recorded by :func:`pytest_runtest_setup`."""
@@ -290,15 +289,9 @@ class _PerTestHooks:
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
         """In strict mode, fail a test that called an endpoint the fake does not implement."""
         result = yield
-        if item.stash.get(_STRICT, False):
-            agent = item.stash.get(_ACTIVE, None)
-            missing = [] if agent is None else agent.requests.unimplemented
-            if missing:
-                lines = "\n".join(f"  {record}" for record in missing)
-                raise AssertionError(
-                    "the code under test called endpoints the fake Consul agent does not "
-                    f"implement (strict mode):\n{lines}"
-                )
+        agent = item.stash.get(_ACTIVE, None)
+        if agent is not None:
+            agent.verify()
         return result
 
     @pytest.hookimpl(wrapper=True)
@@ -409,10 +402,9 @@ def consul_agent(consul_agent_defaults: Mapping[str, Any]) -> FakeConsulAgent:
         _option_error(problem)  # outside the except blocks: one line, no chained traceback
     agent.requests.clear()
     agent.clock = make_clock(setup.clock)
+    agent.strict = setup.strict
     stash = item.stash
     stash[_ACTIVE] = agent
-    if setup.strict:
-        stash[_STRICT] = True
     stash.setdefault(_REPORTED, []).append(agent)
     return agent
 
