@@ -47,9 +47,7 @@ STALE_SEED = 1
 """A seed under which node3 lists the five versions as 1.4, 1.2, 1.5, 1.3, 1.1 and node2 as
 1.3, 1.5, 1.1, 1.2, 1.4 (found by running the hostile test without a seed, as above)."""
 
-HOSTILE = pytest.mark.consul_cluster(
-    unordered=True, duplicate=0.5, seed=STALE_SEED, clock="manual"
-)
+HOSTILE = pytest.mark.consul_cluster(unordered=True, duplicate=0.5, seed=STALE_SEED, clock="manual")
 """On the test clock, unordered deliveries wait for ``settle()`` however slow the machine is:
 the delivery order depends on the seed alone."""
 

@@ -40,6 +40,7 @@ from pytest_consul_events.errors import ConsulError, MissingNameError, Permissio
 from pytest_consul_events.fake import FakeConsulAgent
 from pytest_consul_events.http.responses import event_fields
 from pytest_consul_events.model.clock import ManualClock
+from pytest_consul_events.validation import UnknownAgentError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -758,6 +759,8 @@ def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     unknown node name) 404."""
     try:
         return function(*args, **kwargs)
+    except UnknownAgentError as exc:  # a ValueError too: an unknown node is not found, though
+        _fail(404, str(exc))
     except (TypeError, ValueError) as exc:
         _fail(400, str(exc))
     except KeyError as exc:

@@ -272,8 +272,12 @@ class Schema:
 def _option_check(option: str) -> Check:
     """Validate a value as the agent option ``option`` would be (the Python API's message)."""
 
+    # The token options mean something only with ACLs on (AgentConfig refuses them otherwise):
+    # a value is checked as it would be with ACLs on; whether they are is known once merged.
+    context = {"acl": "allow"} if option in ("management_token", "default_token") else {}
+
     def check(value: Any) -> None:
-        AgentConfig.build(**{option: value})
+        AgentConfig.build(**{option: value, **context})
 
     return check
 

@@ -55,11 +55,12 @@ def _acl_options(tree: Tree) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if acl.get("enabled"):
         options["acl"] = acl.get("default_policy", "allow")
-    tokens = acl.get("tokens", {})
-    if "initial_management" in tokens:
-        options["management_token"] = tokens["initial_management"]
-    if "default" in tokens:
-        options["default_token"] = tokens["default"]
+        # Consul reads acl.tokens only when ACLs are enabled; a disabled ACL system ignores them.
+        tokens = acl.get("tokens", {})
+        if "initial_management" in tokens:
+            options["management_token"] = tokens["initial_management"]
+        if "default" in tokens:
+            options["default_token"] = tokens["default"]
     fake_tokens = tree.get("fake", {}).get("tokens")
     if fake_tokens:
         options["tokens"] = dict(fake_tokens)

@@ -141,20 +141,7 @@ def test_every_third_party_import_is_a_runtime_requirement_or_its_extra(built: B
             assert distribution in runtime, (name, files)
 
 
-@pytest.mark.parametrize(
-    "requirement",
-    [
-        pytest.param(
-            "werkzeug",
-            marks=pytest.mark.xfail(
-                reason="kept for the standalone server's control API, which imports it; "
-                "drop this mark when that lands",
-                strict=True,
-            ),
-        ),
-        *sorted(RUNTIME - {"werkzeug"}),
-    ],
-)
+@pytest.mark.parametrize("requirement", sorted(RUNTIME))
 def test_every_runtime_requirement_is_imported(requirement: str) -> None:
     distributions = importlib.metadata.packages_distributions()
     imported = {

@@ -147,11 +147,11 @@ def test_port_zero_gives_every_agent_a_free_port() -> None:
     [
         (["--port", "x"], "invalid int value: 'x'"),
         (["--port", "70000"], "a port is between 0 (any free port) and 65535"),
-        (["--buffer-size", "0"], "buffer_size must be at least 1, not 0"),
-        (["--history-limit", "-1"], "history_limit must not be negative, not -1"),
+        (["--buffer-size", "0"], "buffer_size must be an int from 1 to 1000000000, not 0 (int)"),
+        (["--history-limit", "-1"], "history_limit must be an int >= 0, not -1 (int)"),
         (
             ["--http-max-conns-per-client", "-5"],
-            "http_max_conns_per_client must not be negative, not -5",
+            "http_max_conns_per_client must be an int >= 0, not -5 (int)",
         ),
         (["--acl", "maybe"], "invalid choice: 'maybe' (choose from 'allow', 'deny', 'off')"),
         (["--clock", "sundial"], "invalid choice: 'sundial' (choose from 'real', 'manual')"),
@@ -160,9 +160,13 @@ def test_port_zero_gives_every_agent_a_free_port() -> None:
             ["--token", 't=event "x" { policy = "fly" }'],
             't: Invalid event policy: &acl.EventRule{Event:"x", Policy:"fly"}',
         ),
-        (["--loss", "2"], "loss must be a probability between 0 and 1, not 2.0"),
+        (["--loss", "2"], "loss must be a finite number from 0 to 1, not 2.0 (float)"),
         (["--delay", "1"], "invalid LOW,HIGH value: '1'"),
-        (["--delay", "2,1"], "delay must be (low, high) with 0 <= low <= high, not (2.0, 1.0)"),
+        (
+            ["--delay", "2,1"],
+            "delay must be a (low, high) pair of finite seconds with 0 <= low <= high, such as "
+            "(0.0, 0.5), not (2.0, 1.0) (tuple)",
+        ),
         (
             ["--service", "web,colour=red"],
             "unknown service field 'colour' (known: id, tag, port, address, meta)",
@@ -236,7 +240,8 @@ def test_a_usage_error_exits_2_in_a_process() -> None:
     result = run("--buffer-size", "0")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        f"{PREFIX}argument --buffer-size: buffer_size must be at least 1, not 0 (see --help)\n"
+        f"{PREFIX}argument --buffer-size: buffer_size must be an int from 1 to 1000000000, "
+        "not 0 (int) (see --help)\n"
     )
 
 

@@ -242,10 +242,12 @@ def test_deprecated_spellings_work_with_consul_s_warning(tmp_path: Path) -> None
         "The 'acl_default_policy' field is deprecated. Use the 'acl.default_policy' field instead.",
     ]
     newer = write(
-        tmp_path, "n.hcl", 'acl { tokens { master = "old", initial_management = "new" } }'
+        tmp_path,
+        "n.hcl",
+        'acl {\n enabled = true\n tokens { master = "old", initial_management = "new" } }',
     )
     launch, warnings = load("--config-file", newer)
-    assert launch.agent_options == {"management_token": "new"}
+    assert launch.agent_options == {"acl": "allow", "management_token": "new"}
     assert warnings == [
         "The 'acl.tokens.master' field is deprecated. Use the 'acl.tokens.initial_management' "
         "field instead."
@@ -350,7 +352,7 @@ def test_config_format_reads_any_extension(tmp_path: Path) -> None:
         (
             "a.hcl",
             "fake { buffer_size = 0 }",
-            "fake.buffer_size = 0: buffer_size must be at least 1, not 0",
+            "fake.buffer_size = 0: buffer_size must be an int from 1 to 1000000000, not 0 (int)",
         ),
         (
             "a.hcl",
@@ -370,7 +372,7 @@ def test_config_format_reads_any_extension(tmp_path: Path) -> None:
         (
             "a.hcl",
             "fake { gossip { loss = 1.5 } }",
-            "fake.gossip.loss = 1.5: loss must be a probability between 0 and 1, not 1.5",
+            "fake.gossip.loss = 1.5: loss must be a finite number from 0 to 1, not 1.5 (float)",
         ),
         (
             "a.hcl",
@@ -381,7 +383,7 @@ def test_config_format_reads_any_extension(tmp_path: Path) -> None:
             "a.hcl",
             "limits { http_max_conns_per_client = -1 }",
             "limits.http_max_conns_per_client = -1: "
-            "http_max_conns_per_client must not be negative, not -1",
+            "http_max_conns_per_client must be an int >= 0, not -1 (int)",
         ),
         (
             "a.hcl",

@@ -252,11 +252,18 @@ def test_configure_takes_the_marker_options_over_the_start_up_ones(agent: FakeCo
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"buffer_size": 0}, "buffer_size must be at least 1, not 0"),
-        ({"clock": "sundial"}, "clock must be 'real', 'manual' or a ManualClock, not 'sundial'"),
-        ({"acl": "maybe"}, "acl must be None, 'allow' or 'deny', not 'maybe'"),
-        ({"strict": 1}, "strict must be True or False, not 1"),
-        ({"services": "web"}, "services is a list of services; wrap a single name in a list"),
+        ({"buffer_size": 0}, "buffer_size must be an int from 1 to 1000000000, not 0 (int)"),
+        (
+            {"clock": "sundial"},
+            "clock must be 'real', 'manual', a ManualClock or None, not 'sundial' (str)",
+        ),
+        ({"acl": "maybe"}, "acl must be None, 'allow' or 'deny', not 'maybe' (str)"),
+        ({"strict": 1}, "strict must be True or False, not 1 (int)"),
+        (
+            {"services": "web"},
+            "services must be a list or tuple of services (names, dicts of service fields or "
+            "Services), not 'web' (str)",
+        ),
     ],
 )
 def test_configure_answers_the_python_api_s_error(
@@ -430,7 +437,10 @@ def test_a_wait_ends_with_503_when_the_agent_releases_its_waits(agent: FakeConsu
         ({"name": "x", "timeout": -1}, "timeout must be between 0 and 600 seconds, not -1"),
         ({"name": "x", "timeout": 601}, "timeout must be between 0 and 600 seconds, not 601"),
         ({"name": "x", "timeout": "5s"}, "timeout must be a number of seconds, not a string"),
-        ({"name": "x", "source": "buffer"}, "source must be 'fired' or 'events', not 'buffer'"),
+        (
+            {"name": "x", "source": "buffer"},
+            "source must be 'fired' or 'events', not 'buffer' (str)",
+        ),
         ({"timeout": 1}, "name is required"),
         ({"name": "x", "json": 1, "payload": "1"}, "give payload= or json=, not both"),
     ],
@@ -463,7 +473,7 @@ def test_assert_fired_answers_the_match_or_409_with_the_message(agent: FakeConsu
     error(
         call(agent, "POST", "assert/fired", {"name": "d", "count": -1}),
         400,
-        "count must not be negative, not -1",
+        "count must be an int >= 0 or None, not -1 (int)",
     )
 
 
@@ -623,7 +633,7 @@ def test_clock_advance_moves_a_manual_clock(agent: FakeConsulAgent) -> None:
     error(
         call(agent, "POST", "clock/advance", {"seconds": -1}),
         400,
-        "a clock only moves forward, not by -1",
+        "seconds must be a finite number >= 0, not -1 (int)",
     )
     error(call(agent, "POST", "clock/advance", {}), 400, "seconds must be a number, not null")
 
@@ -700,9 +710,13 @@ def test_cluster_configure_reset_and_release(cluster: FakeConsulCluster) -> None
     error(
         call(cluster["b"], "POST", "cluster/release", {"count": -2}),
         400,
-        "count must not be negative, not -2",
+        "count must be an int >= 0 or None, not -2 (int)",
     )
-    error(call(cluster["b"], "POST", "cluster/release", {"to": "zz"}), 404, "no agent named 'zz'")
+    error(
+        call(cluster["b"], "POST", "cluster/release", {"to": "zz"}),
+        404,
+        "to must be the node name of an agent of the cluster, one of 'a', 'b', 'c', not 'zz' (str)",
+    )
     info = ok(call(cluster["c"], "POST", "cluster/reset"))
     assert (info["seed"], info["gossip"]["manual"], info["held"]) == (5, False, 0)
     error(
@@ -713,7 +727,8 @@ def test_cluster_configure_reset_and_release(cluster: FakeConsulCluster) -> None
     error(
         call(cluster["c"], "POST", "cluster/configure", {"delay": [2, 1]}),
         400,
-        "delay must be (low, high) with 0 <= low <= high, not (2, 1)",
+        "delay must be a (low, high) pair of finite seconds with 0 <= low <= high, such as "
+        "(0.0, 0.5), not [2, 1] (list)",
     )
 
 
@@ -740,12 +755,13 @@ def test_cluster_partition_and_heal(cluster: FakeConsulCluster) -> None:
     error(
         call(cluster["a"], "POST", "cluster/partition", {"groups": [["a"], ["zz"]]}),
         404,
-        "no agent named 'zz'",
+        "a name in groups[1] must be the node name of an agent of the cluster, one of 'a', 'b', "
+        "'c', not 'zz' (str)",
     )
     error(
         call(cluster["a"], "POST", "cluster/partition", {"groups": [["a"], ["a"]]}),
         400,
-        "'a' is in two groups",
+        "groups[1] must be a group of names not in groups[0], not 'a' (str)",
     )
     error(
         call(cluster["a"], "POST", "cluster/partition", {"groups": "a"}),
