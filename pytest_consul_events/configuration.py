@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_consul_events.errors import ConsulError
+from pytest_consul_events.model.clock import make_clock
 
 if TYPE_CHECKING:
+    from pytest_consul_events.fake import FakeConsulAgent
     from pytest_consul_events.model.agent import AgentConfig
     from pytest_consul_events.model.clock import ManualClock
 
@@ -290,7 +292,6 @@ def _check_options(fixture: str, options: dict[str, Any]) -> None:
         check_bool(strict, "strict")
     if fixture == "agent":
         from pytest_consul_events.model.agent import AgentConfig
-        from pytest_consul_events.model.clock import make_clock
 
         make_clock(options.pop("clock", None))
         AgentConfig.build(**options)
@@ -298,6 +299,12 @@ def _check_options(fixture: str, options: dict[str, Any]) -> None:
         from pytest_consul_events.cluster import FakeConsulCluster
 
         FakeConsulCluster.check_options(**options)
+
+
+def _default_agent_config() -> AgentConfig:
+    from pytest_consul_events.model.agent import AgentConfig
+
+    return AgentConfig()
 
 
 def _accepted(fixture: str, options: dict[str, Any]) -> bool:
@@ -392,6 +399,30 @@ class Resolver:
         self._agent_cache[key] = (setup, (defaults, *marks))  # keeps the ids in the key alive
         return setup
 
+    def prepare_agent(
+        self, agent: FakeConsulAgent, item: pytest.Item, defaults: object
+    ) -> str | None:
+        """Clear and configure the session agent for ``item``: its options checked (cached),
+        idle connections closed, state and request log reset, clock and strictness set.
+
+        Returns ``None``, or the one-line problem of the options, after which the agent is left
+        reset to the defaults.
+        """
+        try:
+            setup = self.agent_setup(item, defaults)
+        except OptionError as exc:
+            return str(exc)
+        agent.server.close_idle_connections()
+        try:
+            agent.reset(setup.config)
+        except Exception as exc:  # tokens the ACL system refuses (a secret used twice...)
+            agent.reset(_default_agent_config())
+            return f"{setup.source}: {exc}"
+        agent.requests.clear()
+        agent.clock = make_clock(setup.clock)
+        agent.strict = setup.strict
+        return None
+
     def _build_agent_setup(
         self, marks: list[Any], defaults: object, strict_marked: bool
     ) -> AgentSetup:
@@ -476,7 +507,5 @@ def _checked_clock_spec(value: object) -> str | ManualClock | None:
     Raises:
         TypeError, ValueError: as :func:`~pytest_consul_events.model.clock.make_clock` does.
     """
-    from pytest_consul_events.model.clock import make_clock
-
     make_clock(None if value == "manual" else value)
     return value  # type: ignore[return-value]

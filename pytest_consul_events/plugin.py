@@ -378,31 +378,15 @@ def consul_agent(consul_agent_defaults: Mapping[str, Any]) -> FakeConsulAgent:
     the test's setup with one line naming the marker, the option and the value.
     """
     item = _current_item()
-    config = item.config
-    agent = _session_agent(item)
-    state = config.stash[_STATE]
-    from pytest_consul_events.configuration import OptionError
-    from pytest_consul_events.model.clock import make_clock
-
-    problem = None
-    try:
-        setup = state.resolver.agent_setup(item, consul_agent_defaults)
-    except OptionError as exc:
-        problem = str(exc)
-    else:
-        agent.server.close_idle_connections()
-        try:
-            agent.reset(setup.config)
-        except Exception as exc:  # tokens the ACL system refuses (a secret used twice...)
-            from pytest_consul_events.model.agent import AgentConfig
-
-            agent.reset(AgentConfig())
-            problem = f"{setup.source}: {exc}"
+    state = item.config.stash.get(_STATE, None)
+    agent = None if state is None else state.agent
+    if agent is None or not agent.serving:
+        agent = _session_agent(item)
+        state = item.config.stash[_STATE]
+    assert state is not None
+    problem = state.resolver.prepare_agent(agent, item, consul_agent_defaults)
     if problem is not None:
-        _option_error(problem)  # outside the except blocks: one line, no chained traceback
-    agent.requests.clear()
-    agent.clock = make_clock(setup.clock)
-    agent.strict = setup.strict
+        _option_error(problem)
     stash = item.stash
     stash[_ACTIVE] = agent
     stash.setdefault(_REPORTED, []).append(agent)
