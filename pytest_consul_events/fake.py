@@ -33,7 +33,8 @@ class FakeConsulAgent(Agent):
         with FakeConsulAgent(node_name="web-1") as agent:
             requests.put(f"{agent.url}/v1/event/fire/deploy")
 
-    The port is bound when the object is made, so a busy port raises ``OSError`` at once.
+    The port is bound when the object is made, so a busy port raises ``OSError`` at once; it
+    listens from :meth:`start` on, so a client of an agent never started is refused at once.
     Keyword options are those of :class:`~pytest_consul_events.model.agent.AgentConfig`.
     """
 
@@ -51,8 +52,22 @@ class FakeConsulAgent(Agent):
             AgentConfig.build(**options), clock=clock, network=network, acl_store=acl_store
         )
         self.app = ConsulApp(self)
-        self.server = HTTPServer(self.app, host, port, on_stop=self.release_blocked)
+        self.app.log = RequestLog(limit=self._history_limit)
+        self.server = self._new_server(host, port)
         self._clients: list[Any] = []
+
+    def _new_server(self, host: str, port: int) -> HTTPServer:
+        """An HTTP server for this agent, bound (not yet listening) to ``host:port``."""
+        return HTTPServer(
+            self.app, host, port, on_stop=self.release_blocked, conn_limit=self._conn_limit
+        )
+
+    def _conn_limit(self) -> int:
+        # Read at every new connection: the fixture reconfigures the agent for each test.
+        return self.config.http_max_conns_per_client
+
+    def _history_limit(self) -> int:
+        return self.config.history_limit
 
     @property
     def host(self) -> str:
@@ -100,7 +115,7 @@ class FakeConsulAgent(Agent):
         self.reset(dataclasses.replace(self.config, seed=self._rng.getrandbits(32)))
         for service in services:
             self.add_service(service)
-        self.server = HTTPServer(self.app, self.host, self.port, on_stop=self.release_blocked)
+        self.server = self._new_server(self.host, self.port)
         return self.start()
 
     def configure(self, **options: Any) -> None:
@@ -115,7 +130,8 @@ class FakeConsulAgent(Agent):
 
     @property
     def requests(self) -> RequestLog:
-        """Every HTTP request served since the last reset (tokens redacted), oldest first."""
+        """The HTTP requests served since the last reset (tokens redacted), oldest first: the
+        latest ``history_limit`` of them, with a count of those dropped."""
         return self.app.log
 
     def client(self, *, token: str | None = None, dc: str | None = None) -> consul.Consul:
@@ -189,8 +205,9 @@ class FakeConsulAgent(Agent):
         requests = list(self.requests)
         lines.append(f"requests served ({len(requests)}):")
         shown = requests[-REPORTED_REQUESTS:]
-        if len(shown) < len(requests):
-            lines.append(f"  ... {len(requests) - len(shown)} earlier requests")
+        earlier = len(requests) - len(shown) + self.requests.dropped
+        if earlier:
+            lines.append(f"  ... {earlier} earlier requests")
         lines.extend(
             f"  {record}" + ("" if record.implemented else "  (not served by the fake)")
             for record in shown

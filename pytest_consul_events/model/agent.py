@@ -47,6 +47,12 @@ EMPTY_LIST_INDEX = 1
 DEFAULT_NODE_NAME = "node1"
 DEFAULT_DATACENTER = "dc1"
 
+DEFAULT_HTTP_MAX_CONNS_PER_CLIENT = 200
+"""Consul's ``limits { http_max_conns_per_client }`` default (agent/config/default.go)."""
+
+DEFAULT_HISTORY_LIMIT = 10_000
+"""How many fired events (and logged requests) an agent keeps by default; older ones are dropped."""
+
 
 @dataclasses.dataclass(frozen=True)
 class AgentConfig:
@@ -61,6 +67,11 @@ class AgentConfig:
     default policy. ``management_token`` is a secret with every permission (Consul's
     ``acl.tokens.initial_management``); ``tokens`` maps secrets to the rules (HCL or JSON) of
     a token made for each; ``default_token`` is used by requests that carry none.
+
+    ``http_max_conns_per_client`` is Consul's limit on concurrent HTTP connections from one
+    client IP (0: no limit); the connection over it is answered 429 and closed.
+    ``history_limit`` caps :attr:`Agent.fired` and the request log: past it the oldest records
+    are dropped, and counted.
     """
 
     node_name: str = DEFAULT_NODE_NAME
@@ -74,6 +85,8 @@ class AgentConfig:
     management_token: str | None = None
     default_token: str = ""
     tokens: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    http_max_conns_per_client: int = DEFAULT_HTTP_MAX_CONNS_PER_CLIENT
+    history_limit: int = DEFAULT_HISTORY_LIMIT
 
     @classmethod
     def build(cls, **options: Any) -> AgentConfig:
@@ -81,7 +94,8 @@ class AgentConfig:
 
         Raises:
             TypeError: an unknown option, or a value of the wrong type.
-            ValueError: a value out of range (an empty node name, a buffer of no slots).
+            ValueError: a value out of range (an empty node name, a buffer of no slots, a
+                negative connection limit, a history limit below 1).
         """
         if not options:
             return _DEFAULT_CONFIG
@@ -123,6 +137,12 @@ class AgentConfig:
             raise TypeError("tokens must map non-empty secrets to rules (strings)")
         for rules in config.tokens.values():
             parse_rules(rules)  # invalid rules are refused before anything is reset
+        for name, least in (("http_max_conns_per_client", 0), ("history_limit", 1)):
+            value = getattr(config, name)
+            if not _is_int(value):
+                raise TypeError(f"{name} must be an integer, not {value!r}")
+            if value < least:
+                raise ValueError(f"{name} must be at least {least}, not {value}")
         return config
 
 
@@ -204,6 +224,7 @@ class Agent:
         self._serf = SerfEvents()
         self._services: dict[str, Service] = {s.id: s for s in config.services}
         self._fired: list[UserEvent] = []
+        self._fired_dropped = 0
         self._policy_counter = 0
         self._acl = self._shared_acl
         if config.acl is not None or config.tokens or config.management_token:
@@ -482,6 +503,9 @@ class Agent:
         with self._cond:
             # Concurrent fires may come back in any order: keep `fired` in Lamport order.
             bisect.insort(self._fired, message.stamped, key=_ltime_of)
+            if len(self._fired) > self.config.history_limit:
+                del self._fired[0]  # the oldest; counted, so assertions know
+                self._fired_dropped += 1
             self._cond.notify_all()
         return event
 
@@ -555,10 +579,17 @@ class Agent:
         """Every event fired through this agent, in order, with the Lamport time serf gave it.
 
         Unlike :attr:`events`, this includes events whose filters kept them out of this
-        agent's own buffer, and is not limited to the buffer size.
+        agent's own buffer, and is not limited to the buffer size. It holds at most
+        ``history_limit`` events: older ones are dropped and counted in :attr:`fired_dropped`.
         """
         with self._cond:
             return list(self._fired)
+
+    @property
+    def fired_dropped(self) -> int:
+        """How many of the oldest fired events :attr:`fired` dropped since the last reset."""
+        with self._cond:
+            return self._fired_dropped
 
     def list_events(
         self,
@@ -627,6 +658,8 @@ class Agent:
 
 
 __all__ = [
+    "DEFAULT_HISTORY_LIMIT",
+    "DEFAULT_HTTP_MAX_CONNS_PER_CLIENT",
     "MAX_QUERY_TIME",
     "Agent",
     "AgentConfig",

@@ -27,11 +27,13 @@ import dataclasses
 import heapq
 import random
 import threading
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import ConsulError, NoPathToDatacenterError
+from pytest_consul_events.model.agent import DEFAULT_HISTORY_LIMIT
 from pytest_consul_events.model.clock import REAL_CLOCK, Clock
 from pytest_consul_events.model.serf import Receipt, SerfUserEvent
 
@@ -115,7 +117,8 @@ class Gossip:
     """The LAN gossip of every datacenter of a simulated cluster, and the routing between them.
 
     Thread-safe. Deliveries that must wait are made by one background thread, started when
-    first needed and ended by :meth:`close`.
+    first needed and ended by :meth:`close`. The trace keeps the latest ``trace_limit`` steps
+    (10,000 by default); older ones are dropped and counted in :attr:`trace_dropped`.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class Gossip:
         seed: int,
         clock: Clock = REAL_CLOCK,
         settings: GossipSettings | None = None,
+        trace_limit: int = DEFAULT_HISTORY_LIMIT,
     ) -> None:
         self.seed = seed
         self.clock = clock
@@ -138,7 +142,10 @@ class Gossip:
         self._held: list[_Pending] = []
         self._seq = 0
         self._flush_at: float | None = None
-        self._trace: list[tuple[float, str, str, str, SerfUserEvent, str]] = []
+        self._trace: deque[tuple[float, str, str, str, SerfUserEvent, str]] = deque(
+            maxlen=max(1, trace_limit)
+        )
+        self._traced = 0  # steps ever recorded: those beyond the deque's length were dropped
         self._start = clock.now()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -285,6 +292,7 @@ class Gossip:
             with self._lock:
                 now = self.clock.now()
                 self._trace.append((now, "fire", source, "", message, "gossiped"))
+                self._traced += 1
                 for target in self._agents.values():
                     if target is origin or target.datacenter != origin.datacenter:
                         continue
@@ -309,6 +317,7 @@ class Gossip:
                 )
             with self._lock:
                 self._trace.extend(entries)
+                self._traced += len(entries)
 
     def _schedule(self, now: float, source: str, target: str, message: SerfUserEvent) -> None:
         settings = self.settings
@@ -462,10 +471,17 @@ class Gossip:
             return len(self._held)
 
     @property
+    def trace_dropped(self) -> int:
+        """How many of the oldest steps the trace dropped."""
+        with self._lock:
+            return self._traced - len(self._trace)
+
+    @property
     def trace(self) -> list[TraceEntry]:
-        """Every step so far, in order."""
+        """The latest steps, in order; ``seq`` keeps counting across the dropped ones."""
         with self._lock:
             raw = list(self._trace)
+            first = self._traced - len(raw) + 1
         return [
             TraceEntry(
                 seq=number,
@@ -478,13 +494,14 @@ class Gossip:
                 ltime=message.ltime,
                 outcome=outcome,
             )
-            for number, (at, kind, source, target, message, outcome) in enumerate(raw, start=1)
+            for number, (at, kind, source, target, message, outcome) in enumerate(raw, start=first)
         ]
 
     def _record(
         self, kind: str, source: str, target: str, message: SerfUserEvent, outcome: str
     ) -> None:
         self._trace.append((self.clock.now(), kind, source, target, message, outcome))
+        self._traced += 1
 
     # -- the delivery thread -------------------------------------------------------------------
 

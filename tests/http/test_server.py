@@ -227,6 +227,9 @@ def test_expect_100_continue_without_a_read_answers_and_closes(
         b"PUT /v1/event/fire/x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
         b"PUT /v1/event/fire/x HTTP/1.1\r\nHost: x\r\n"
         b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        # request.go readRequest refuses a second Host with fmt.Errorf (no reason shown);
+        # server.go's badRequestError("too many Host headers") is never reached.
+        b"GET /v1/event/list HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
     ],
     ids=[
         "one-word",
@@ -240,6 +243,7 @@ def test_expect_100_continue_without_a_read_answers_and_closes(
         "header-without-colon",
         "bad-content-length",
         "two-content-lengths",
+        "two-hosts",
     ],
 )
 def test_malformed_request_gets_gos_bare_400_and_close(
@@ -255,12 +259,8 @@ def test_malformed_request_gets_gos_bare_400_and_close(
         (b"GET /v1/event/list HTTP/1.1\r\nX-Other: 1\r\n\r\n", b"missing required Host header"),
         (b"GET /v1/event/list HTTP/1.1\r\nHost: a b\r\n\r\n", b"malformed Host header"),
         (b"GET /v1/event/list HTTP/1.1\r\nHost: a<b\r\n\r\n", b"malformed Host header"),
-        (
-            b"GET /v1/event/list HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-            b"too many Host headers",
-        ),
     ],
-    ids=["missing-host", "host-with-space", "host-with-angle", "two-hosts"],
+    ids=["missing-host", "host-with-space", "host-with-angle"],
 )
 def test_host_problems_are_400_with_gos_reason(
     consul_agent: FakeConsulAgent, data: bytes, reason: bytes

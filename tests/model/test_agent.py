@@ -653,8 +653,8 @@ def test_build_rejects_unknown_options() -> None:
         AgentConfig.build(nodename="x", bogus=1)
     assert str(info.value) == (
         "unknown agent option(s): bogus, nodename; known: ['acl', 'buffer_size', 'datacenter', "
-        "'default_token', 'dev_mode', 'management_token', 'node_name', 'seed', 'server', "
-        "'services', 'tokens']"
+        "'default_token', 'dev_mode', 'history_limit', 'http_max_conns_per_client', "
+        "'management_token', 'node_name', 'seed', 'server', 'services', 'tokens']"
     )
 
 
