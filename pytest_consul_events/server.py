@@ -719,12 +719,13 @@ class _Body(io.RawIOBase):
 
 
 class _Connection:
-    __slots__ = ("busy", "counted", "ip", "served", "sock")
+    __slots__ = ("answered", "busy", "counted", "ip", "served", "sock")
 
     def __init__(self, sock: socket.socket, ip: str) -> None:
         self.sock = sock
         self.ip = ip
         self.busy = False
+        self.answered = False  # the answer of the current request is going out: nothing follows
         self.served = False  # Go's StateNew until the first request: not idle yet
         self.counted = True  # held against the client's connection limit
 
@@ -935,16 +936,20 @@ class HTTPServer:
         may take a moment longer, and a client that closes its connections and opens a new one
         at once must not be refused for connections it no longer has.
         """
-        waiting = [c for c in held if not c.busy]
+        waiting = [c for c in held if not c.busy or c.answered]
         if not waiting:
             return
         poller = select.poll()
         by_fd = {}
         for connection in waiting:
-            with contextlib.suppress(OSError, ValueError):
-                fd = connection.sock.fileno()
-                poller.register(fd, select.POLLIN)
-                by_fd[fd] = connection
+            fd = connection.sock.fileno()
+            if fd < 0:  # closed, about to be uncounted by its thread
+                self._uncount(connection)
+                continue
+            poller.register(fd, select.POLLIN)
+            by_fd[fd] = connection
+        if len(held) < limit:
+            return
         for fd, _ in poller.poll(0):
             connection = by_fd[fd]
             try:
@@ -991,10 +996,11 @@ class HTTPServer:
             connection.busy = False
             if linger and not inp.eof and not self._stopping:
                 _linger(sock)
+            with self._lock:
+                self._uncount(connection)  # before the socket goes: see _forget_hung_up
             _shutdown(sock)
             sock.close()
             with self._lock:
-                self._uncount(connection)
                 self._connections.pop(connection, None)
 
     def _serve_one(
@@ -1002,7 +1008,6 @@ class HTTPServer:
     ) -> str | bool:
         """Read and answer one request. Returns its method when the connection stays open for
         the next, or whether to wait for the client to hang up before closing it."""
-        sock = connection.sock
         if not first and len(inp.peek(4)) < 4:
             return False  # Go waits for 4 bytes of the next request, or hangs up silently
         if last_method == "POST":  # Go tolerates a CRLF or two after a POST body
@@ -1011,29 +1016,31 @@ class HTTPServer:
         line = inp.readline(HEAD_LIMIT)
         if not line:
             return False  # the client hung up between requests: no answer
-        connection.busy = True
+        connection.busy, connection.answered = True, False
         try:
             try:
                 request = _read_head(line, inp)
             except _Refused as refusal:
-                sock.sendall(refusal.answer)
+                _answer(connection, refusal.answer)
                 return refusal.linger
-            return self._respond(sock, inp, request, address)
+            return self._respond(connection, inp, request, address)
         finally:
             connection.busy = False
             connection.served = True
 
     def _respond(
-        self, sock: socket.socket, inp: _Input, request: _Head, address: Any
+        self, connection: _Connection, inp: _Input, request: _Head, address: Any
     ) -> str | bool:
         """Run the app and write its answer with Go's connection handling
         (``chunkWriter.writeHeader``); returns as :meth:`_serve_one` does."""
+        sock = connection.sock
         expects_continue = _has_token(request.expect, "100-continue")
         if request.expect and not expects_continue:
             # server.go sendExpectationFailed, before any handler.
-            sock.sendall(
+            _answer(
+                connection,
                 f"{request.version} {messages.GO_EXPECTATION_FAILED}\r\nConnection: close\r\n"
-                f"Date: {_http_date()}\r\nContent-Length: 0\r\n\r\n".encode("latin-1")
+                f"Date: {_http_date()}\r\nContent-Length: 0\r\n\r\n".encode("latin-1"),
             )
             return True
         continued = expects_continue and request.at_least_11 and request.content_length != 0
@@ -1050,17 +1057,17 @@ class HTTPServer:
             else:
                 status_line, headers, payload = self._call_app(request, body, address)
         except _BodyError:
-            sock.sendall(_go_error(messages.GO_BAD_REQUEST))
+            _answer(connection, _go_error(messages.GO_BAD_REQUEST))
             return True
 
         handler_connection = next((v for k, v in headers if k.lower() == "connection"), "")
         close = linger or handler_connection == "close"
         connection_header = ""  # Go's setHeader.connection
-        connection = request.values("connection")
+        tokens = request.values("connection")
         if (
             (request.major, request.minor) == (1, 0)
-            and connection
-            and _has_token(connection[0], "keep-alive")
+            and tokens
+            and _has_token(tokens[0], "keep-alive")
         ):
             if not handler_connection:  # the answer always has a Content-Length
                 connection_header = "keep-alive"
@@ -1092,7 +1099,7 @@ class HTTPServer:
             head.append(f"Connection: {connection_header}\r\n")
         head.append("\r\n")
         out = "".join(head).encode("latin-1")
-        sock.sendall(out if request.method == "HEAD" else out + payload)
+        _answer(connection, out if request.method == "HEAD" else out + payload)
         if close:
             return linger or not inp.eof
         return request.method
@@ -1146,6 +1153,13 @@ def _asterisk(request: _Head, body: _Body) -> tuple[str, list[tuple[str, str]], 
 
 
 _OPTIONS_BODY_LIMIT = 4 << 10
+
+
+def _answer(connection: _Connection, data: bytes) -> None:
+    """Send the last bytes of a request's answer; from here on, a client that hangs up leaves
+    nothing unfinished (see ``HTTPServer._forget_hung_up``)."""
+    connection.answered = True
+    connection.sock.sendall(data)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -449,3 +449,31 @@ def test_stop_does_not_wait_for_blocked_queries() -> None:
             conn.close()
         agent.stop()
     wait_until(lambda: not new_threads(before), timeout=1.0, what="the server threads to end")
+
+
+def test_an_agent_never_started_refuses_connections_at_once() -> None:
+    # The port is bound at construction (a busy one raises there) but listened on only from
+    # start(): a client is refused at once instead of waiting in the backlog for a read
+    # timeout.
+    agent = FakeConsulAgent()
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((agent.host, agent.port), timeout=5).close()
+        agent.start()
+        assert_still_serving(agent)
+    finally:
+        agent.stop()
+
+
+def test_a_stopped_agent_refuses_connections_and_its_port_can_be_bound_again() -> None:
+    agent = FakeConsulAgent().start()
+    port = agent.port
+    agent.stop()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    again = FakeConsulAgent(port=port)
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        again.stop()

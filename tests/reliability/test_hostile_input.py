@@ -513,6 +513,10 @@ ENDLESS_HEADER = b"GET /v1/event/list HTTP/1.1\r\nHost: x\r\nX-Long: "
         pytest.param(LIST_GIGABYTE, "raw", 200, [], id="list-with-a-gigabyte-length"),
         pytest.param(FIRE_CHUNKED, "chunked", 200, [None], id="chunked-fire"),
         pytest.param(ENDLESS_HEADER, "raw", 431, [], id="endless-header"),
+        # A chunk size of -1 once made the server read the whole stream into memory.
+        pytest.param(FIRE_CHUNKED + b"-1\r\n", "raw", 200, [None], id="chunk-size-minus-one"),
+        pytest.param(FIRE_CHUNKED + b"0\r\nX-T: ", "raw", 200, [None], id="endless-trailer"),
+        pytest.param(FIRE_CHUNKED + b"5;", "raw", 200, [None], id="endless-chunk-extension"),
     ],
 )
 def test_memory_stays_bounded_for_a_huge_body(
