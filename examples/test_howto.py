@@ -76,6 +76,8 @@ def test_only_the_deployer_may_fire(consul_agent):
     default_token="",                         # used by requests without a token; default ""
     clock="manual",                           # blocking queries wait on consul_agent.clock; default real
     strict=True,                              # fail on calls to endpoints the fake lacks; default False
+    http_max_conns_per_client=50,             # Consul's per-client connection limit, 0 for none; default 200
+    history_limit=1000,                       # fired events and requests kept; default 10,000
 )
 def test_something(consul_agent): ...
 
