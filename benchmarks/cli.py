@@ -2,9 +2,11 @@
 
 Benchmarks, in the order they run:
 
-* ``fixture_overhead``: per-test cost of ``consul_agent`` / ``consul_client`` over an empty test;
+* ``fixture_overhead``: per-test cost of ``consul_agent`` / ``consul_client`` over an empty test,
+  beside a do-nothing fixture and pytest-httpserver's ``httpserver``;
 * ``fixture_overhead_cluster``: per-test cost of ``consul_cluster`` (3 agents served over HTTP);
-* ``startup``: pytest start-up with the plugin installed but unused vs ``-p no:consul_events``;
+* ``startup``: an unrelated one-test pytest run in a clean venv with the package's runtime
+  install vs an identical venv without it, with and without bytecode caching;
 * ``pyconsul_calls``: py-consul fire/list calls per second, fake vs a canned keep-alive server;
 * ``wake_latency``: a fire to a blocked client's answer vs a plain list round trip;
 * ``wake_100``: 100 blocked clients answered by one fire vs 100 concurrent plain lists;

@@ -1,24 +1,33 @@
-"""``fixture_overhead``: what ``consul_agent`` and ``consul_client`` add to each test.
+"""``fixture_overhead``: what each fixture adds to every test, beside two baselines.
 
-Generated modules of N tests each (2,000; 200 with ``--quick``): empty tests, tests taking
-``consul_agent``, tests taking ``consul_client``, and tests taking ``bench_noop``, a do-nothing
-fixture of the same shape as ``consul_agent`` (function scope, generator, on a session fixture:
-pytest's own floor). Each runs in its own pytest subprocess from a scratch directory, in
-alternating rounds (in order, then in reverse order...). The verdict is the brief's:
-``(t_fixture - t_empty) / N`` on the median session times measured inside pytest (collection,
-tests and session teardown; not interpreter start-up), so one-off costs (importing the fake and
-py-consul, starting the session server) are spread over the N tests, as a real suite pays them.
+Five modules of N tests each (2,000; 200 with ``--quick``), every test doing nothing but take
+its fixture:
 
-It uses CPU time: on a shared machine the longer run's wall clock also collects more waiting for
-the CPU, which biases the overhead upwards. Wall-clock figures are in the notes. The overhead is
-shown with its noise (a robust standard error of the per-round differences); a miss within twice
-that noise is ``UNSURE`` rather than ``FAIL``.
+* ``empty``: no fixture (the reference every overhead is measured from);
+* ``noop``: ``bench_noop``, a do-nothing function fixture shaped like ``consul_agent``
+  (function scope, generator, on a session fixture): pytest's own floor for such a fixture;
+* ``httpserver``: pytest-httpserver's ``httpserver`` (a session server cleared after each test),
+  the library made for the same job with another protocol;
+* ``consul_agent`` and ``consul_client``: the fixtures under test.
 
-CPU time still moves with the load of the other cores, by about as much as the target. So each
-round also runs one *interleaved* module (``test_<n>_empty``, ``test_<n>_floor``,
-``test_<n>_agent``, ``test_<n>_client`` in turn) and compares the median CPU time of one test per
-group: the recurring per-test cost, with the load the same for every group. That goes in the
-notes, beside a rough one-off cost from the warm-up runs.
+Each module runs in its own pytest subprocess from a scratch directory, as a user's suite runs
+(no plugin, cache or dependency turned off), in alternating rounds (in order, then in reverse
+order...). A fixture's overhead is the median over the rounds of ``(t_fixture - t_empty) / N``,
+each the difference of two runs of the same round, on the session times measured inside pytest
+(collection, tests and session teardown; not interpreter start-up), so
+one-off costs (importing the fake and py-consul, starting the session server) are spread over the
+N tests, as a real suite pays them. The verdict uses CPU time (user + system of every thread of
+the process): on a shared machine the longer run's wall clock also collects more waiting for the
+CPU. Wall-clock overheads are in the notes. Each overhead is shown with its noise (a robust
+standard error of the per-round differences); a miss within twice that noise is ``UNSURE``.
+
+Targets: ``consul_agent`` at most 100 µs per test and about a third of ``httpserver``'s overhead
+(a soft check, at most 0.4 of it); ``consul_client`` at most 300 µs.
+
+CPU time still moves with the load of the other cores. So each round also runs one
+*interleaved* module (``test_<n>_empty``, ``test_<n>_noop``, ... in turn) and compares the
+median CPU time of one test per group: the recurring per-test cost with the load the same for
+every group. That goes in the notes, beside a rough one-off cost from the warm-up runs.
 
 ``fixture_overhead_cluster`` (:func:`run_cluster`) measures ``consul_cluster`` the same way on
 500 tests: it builds three agents and starts three HTTP servers per test, so it has no target;
@@ -27,6 +36,7 @@ its row is flagged (``FLAG``, which does not fail the run) above 5 ms per test, 
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,22 +44,27 @@ from pathlib import Path
 from benchmarks.harness import Report, Row, Settings, below, fmt, log, median, median_se
 from benchmarks.pytest_runs import PytestRun, prepare_dir, run_pytest
 
-TARGETS_MS = {"consul_agent": 0.1, "consul_client": 0.3}
-"""Per-test overhead over an empty test, in milliseconds."""
+VARIANTS = {
+    "empty": "",
+    "noop": "bench_noop",
+    "httpserver": "httpserver",
+    "agent": "consul_agent",
+    "client": "consul_client",
+}
+"""Variant -> the fixture its tests take (variant names have no ``_``: they name test groups)."""
+TARGETS_US = {"agent": 100.0, "client": 300.0}
+"""Per-test overhead over an empty test, in microseconds."""
+HTTPSERVER_SHARE = 0.4
+"""``consul_agent``'s overhead should be about a third of ``httpserver``'s: flagged above this."""
 CLUSTER_FLAG_MS = 5.0
 """``consul_cluster`` builds and serves three agents per test: no target, flagged above this."""
 WARM_TESTS = 10
 """Tests in each warm-up run; these runs also give a rough one-off (per-session) cost."""
-
-_ARGUMENTS = {
-    "empty": "",
-    "floor": "bench_noop",
-    "agent": "consul_agent",
-    "client": "consul_client",
-}
-"""Variant name -> the fixture its tests take."""
-_FIXTURE_VARIANT = {"consul_agent": "agent", "consul_client": "client"}
 _MIXED = "test_mixed.py"
+
+
+class MissingBaselineError(RuntimeError):
+    """pytest-httpserver, one of the baselines, is not installed."""
 
 
 def _module_source(count: int, argument: str) -> str:
@@ -58,7 +73,7 @@ def _module_source(count: int, argument: str) -> str:
     return header + "\n\n".join(tests)
 
 
-def _mixed_source(count: int, arguments: Mapping[str, str] = _ARGUMENTS) -> str:
+def _mixed_source(count: int, arguments: Mapping[str, str]) -> str:
     header = '"""Generated by benchmarks.fixture_overhead: variants interleaved."""\n\n'
     tests = (
         f"def test_{i:05d}_{variant}({argument}):\n    pass\n"
@@ -68,80 +83,144 @@ def _mixed_source(count: int, arguments: Mapping[str, str] = _ARGUMENTS) -> str:
     return header + "\n\n".join(tests)
 
 
-def run(settings: Settings) -> Report:
-    """Measure both fixtures against empty tests; one row per fixture."""
-    count = settings.pick(2000, 200)
-    mixed_count = settings.pick(200, 50)
-    rounds = settings.pick(4, 2)
-    runs: dict[str, list[PytestRun]] = {name: [] for name in _ARGUMENTS}
-    mixed: list[PytestRun] = []
-    warm: dict[str, PytestRun] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-fixture-overhead-") as tmp:
+class _Measured:
+    """The runs of one benchmark: per-variant modules, interleaved modules, warm-up runs."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.runs: dict[str, list[PytestRun]] = {}
+        self.mixed: list[PytestRun] = []
+        self.warm: dict[str, PytestRun] = {}
+
+    def per_test_us(self, variant: str, *, wall: bool = False) -> float:
+        """Median session time of ``variant``'s module, per test."""
+        values = [r.session_wall if wall else r.session_cpu for r in self.runs[variant]]
+        return median(values) / self.count * 1e6
+
+    def paired_us(self, variant: str, *, wall: bool = False) -> list[float]:
+        """Per-test overhead of ``variant`` in each round: its run minus that round's empty run."""
+        return [
+            ((f.session_wall - e.session_wall) if wall else (f.session_cpu - e.session_cpu))
+            / self.count
+            * 1e6
+            for f, e in zip(self.runs[variant], self.runs["empty"], strict=True)
+        ]
+
+    def overhead_us(self, variant: str, *, wall: bool = False) -> float:
+        """Median of the per-round overheads of ``variant`` over the empty test (the runs of
+        one round are close in time, so each difference sees the same load)."""
+        return median(self.paired_us(variant, wall=wall))
+
+    def noise_us(self, variant: str) -> float:
+        """Robust standard error of the per-round CPU overheads of ``variant``."""
+        return median_se(self.paired_us(variant))
+
+    def recurring_us(self, variant: str, over: str = "empty") -> float:
+        """Median-test CPU time of ``variant`` minus ``over`` in the interleaved runs."""
+        return (
+            median([r.group_cpu_medians[variant] - r.group_cpu_medians[over] for r in self.mixed])
+            * 1e6
+        )
+
+    def one_off_ms(self, variant: str) -> float:
+        """Rough per-session cost of ``variant`` from the warm-up runs (CPU, ms)."""
+        spent = (self.warm[variant].session_cpu - self.warm["empty"].session_cpu) * 1000.0
+        return spent - WARM_TESTS * self.overhead_us(variant) / 1000.0
+
+
+def _measure(
+    arguments: Mapping[str, str], count: int, mixed_count: int, rounds: int, prefix: str
+) -> _Measured:
+    measured = _Measured(count)
+    names = list(arguments)
+    measured.runs = {name: [] for name in names}
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         directory = Path(tmp)
         prepare_dir(directory)
-        for name, argument in _ARGUMENTS.items():
+        for name, argument in arguments.items():
             (directory / f"test_{name}.py").write_text(_module_source(count, argument))
-            # Warm-up on a few tests: page cache, the plugin's bytecode, first-use paths.
+            # Warm-up on a few tests: page cache, bytecode, first-use paths.
             (directory / f"warm_{name}.py").write_text(_module_source(WARM_TESTS, argument))
-            warm[name] = run_pytest(directory, f"warm_{name}.py", WARM_TESTS)
-        (directory / _MIXED).write_text(_mixed_source(mixed_count))
-        names = list(_ARGUMENTS)
+            measured.warm[name] = run_pytest(directory, f"warm_{name}.py", WARM_TESTS)
+        (directory / _MIXED).write_text(_mixed_source(mixed_count, arguments))
         for index in range(rounds):
             for name in names if index % 2 == 0 else reversed(names):
-                runs[name].append(run_pytest(directory, f"test_{name}.py", count))
-            mixed.append(run_pytest(directory, _MIXED, mixed_count * len(_ARGUMENTS)))
+                measured.runs[name].append(run_pytest(directory, f"test_{name}.py", count))
+            measured.mixed.append(run_pytest(directory, _MIXED, mixed_count * len(names)))
             log(f"  round {index + 1}/{rounds} done")
+    return measured
 
-    def per_test_ms(name: str, *, wall: bool = False) -> float:
-        values = [r.session_wall if wall else r.session_cpu for r in runs[name]]
-        return median(values) / count * 1000.0
 
-    def recurring_us(name: str, over: str = "empty") -> float:
-        """Median-test CPU time of ``name`` minus ``over`` in the interleaved runs."""
-        return median([r.group_cpu_medians[name] - r.group_cpu_medians[over] for r in mixed]) * 1e6
+def run(settings: Settings) -> Report:
+    """Every fixture against empty tests, beside the two baselines; one row per fixture.
 
-    report = Report()
-    empty = per_test_ms("empty")
-    floor = per_test_ms("floor") - empty
-    report.notes.append(
-        f"fixture_overhead: {count} tests x {rounds} rounds per module; empty test "
-        f"{fmt(empty, 'ms CPU')}; pytest's own floor (a do-nothing fixture shaped like "
-        f"consul_agent) {floor:+.3f} ms/test, interleaved median test "
-        f"{recurring_us('floor'):+.0f} us"
-    )
-    for fixture, target in TARGETS_MS.items():
-        variant = _FIXTURE_VARIANT[fixture]
-        fake = per_test_ms(variant)
-        overhead = fake - empty
-        noise = median_se(
-            [
-                (f.session_cpu - e.session_cpu) / count * 1000.0
-                for f, e in zip(runs[variant], runs["empty"], strict=True)
-            ]
+    Raises:
+        MissingBaselineError: pytest-httpserver is not installed (``pip install -e .[bench]``).
+    """
+    if importlib.util.find_spec("pytest_httpserver") is None:
+        raise MissingBaselineError(
+            "fixture_overhead compares with pytest-httpserver's httpserver fixture: install the "
+            'benchmark extra, pip install -e ".[bench]"'
         )
-        passed, unsure = below(overhead, target, noise)
+    count = settings.pick(2000, 200)
+    rounds = settings.pick(6, 2)
+    m = _measure(VARIANTS, count, settings.pick(200, 50), rounds, "bench-fixture-overhead-")
+    empty = m.per_test_us("empty")
+    httpserver = m.overhead_us("httpserver")
+    report = Report()
+    labels = {
+        "noop": "do-nothing fixture",
+        "httpserver": "pytest-httpserver httpserver",
+        "agent": "consul_agent",
+        "client": "consul_client",
+    }
+    for variant, label in labels.items():
+        overhead, noise = m.overhead_us(variant), m.noise_us(variant)
+        target = TARGETS_US.get(variant)
+        passed: bool | None = None
+        unsure = False
+        if target is not None:
+            passed, unsure = below(overhead, target, noise)
         report.rows.append(
             Row(
-                name=f"fixture_overhead[{fixture}]",
-                fake=fake,
+                name=f"fixture_overhead[{label}]",
+                fake=m.per_test_us(variant),
                 baseline=empty,
-                unit="ms CPU/test",
-                target=f"overhead < {target} ms",
-                measured=f"{overhead:+.3f} ± {noise:.3f} ms",
+                unit="us CPU/test",
+                target="-" if target is None else f"overhead <= {target:.0f} us",
+                measured=f"{overhead:+.0f} ± {noise:.0f} us",
                 passed=passed,
                 unsure=unsure,
             )
         )
-        one_off = (warm[variant].session_cpu - warm["empty"].session_cpu) * 1000.0
-        one_off -= WARM_TESTS * overhead
-        wall_overhead = per_test_ms(variant, wall=True) - per_test_ms("empty", wall=True)
-        report.notes.append(
-            f"fixture_overhead[{fixture}]: recurring (interleaved, median test) "
-            f"{recurring_us(variant):+.0f} us over empty, {recurring_us(variant, 'floor'):+.0f} us "
-            f"over pytest's floor; one-off per session ~{one_off:.0f} ms CPU (one "
-            f"{WARM_TESTS}-test run; {one_off / count:.3f} ms of the overhead per test); "
-            f"wall-clock overhead {wall_overhead:+.3f} ms/test"
+    share = m.overhead_us("agent") / httpserver if httpserver > 0 else float("nan")
+    report.rows.append(
+        Row(
+            name="fixture_overhead[consul_agent / httpserver]",
+            fake=m.overhead_us("agent"),
+            baseline=httpserver,
+            unit="us overhead",
+            target=f"about 1/3 (flag > {HTTPSERVER_SHARE})",
+            measured=f"{share:.2f}",
+            passed=share <= HTTPSERVER_SHARE,
+            soft=True,
         )
+    )
+    report.notes.append(
+        f"fixture_overhead: {count} tests x {rounds} rounds per module, alternating; empty test "
+        f"{fmt(empty, 'us CPU')} per test (session CPU median / {count}); overheads over it "
+        f"(CPU): do-nothing fixture {m.overhead_us('noop'):+.0f} us, httpserver "
+        f"{httpserver:+.0f} us, consul_agent {m.overhead_us('agent'):+.0f} us, consul_client "
+        f"{m.overhead_us('client'):+.0f} us; wall clock: "
+        + ", ".join(f"{labels[v]} {m.overhead_us(v, wall=True):+.0f} us" for v in labels)
+    )
+    report.notes.append(
+        "fixture_overhead, interleaved module (median test, CPU, over an empty test): "
+        + ", ".join(f"{labels[v]} {m.recurring_us(v):+.0f} us" for v in labels)
+        + "; one-off per session (one "
+        + f"{WARM_TESTS}-test run, CPU): "
+        + ", ".join(f"{labels[v]} ~{m.one_off_ms(v):.0f} ms" for v in labels)
+    )
     return report
 
 
@@ -158,62 +237,32 @@ def run_cluster(settings: Settings) -> Report:
     no hard target: the row is flagged when the CPU or wall-clock overhead is over 5 ms.
     """
     count = settings.pick(500, 100)
-    mixed_count = settings.pick(250, 50)
     rounds = settings.pick(4, 2)
-    names = list(_CLUSTER_ARGUMENTS)
-    runs: dict[str, list[PytestRun]] = {name: [] for name in names}
-    mixed: list[PytestRun] = []
-    warm: dict[str, PytestRun] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-cluster-overhead-") as tmp:
-        directory = Path(tmp)
-        prepare_dir(directory)
-        for name, argument in _CLUSTER_ARGUMENTS.items():
-            (directory / f"test_{name}.py").write_text(_module_source(count, argument))
-            (directory / f"warm_{name}.py").write_text(_module_source(WARM_TESTS, argument))
-            warm[name] = run_pytest(directory, f"warm_{name}.py", WARM_TESTS)
-        (directory / _MIXED).write_text(_mixed_source(mixed_count, _CLUSTER_ARGUMENTS))
-        for index in range(rounds):
-            for name in names if index % 2 == 0 else reversed(names):
-                runs[name].append(run_pytest(directory, f"test_{name}.py", count))
-            mixed.append(run_pytest(directory, _MIXED, mixed_count * len(names)))
-            log(f"  round {index + 1}/{rounds} done")
-
-    def per_test_ms(name: str, *, wall: bool = False) -> float:
-        values = [r.session_wall if wall else r.session_cpu for r in runs[name]]
-        return median(values) / count * 1000.0
-
-    empty, fake = per_test_ms("empty"), per_test_ms("cluster")
-    overhead = fake - empty
-    noise = median_se(
-        [
-            (c.session_cpu - e.session_cpu) / count * 1000.0
-            for c, e in zip(runs["cluster"], runs["empty"], strict=True)
-        ]
+    m = _measure(
+        _CLUSTER_ARGUMENTS, count, settings.pick(250, 50), rounds, "bench-cluster-overhead-"
     )
-    wall_overhead = per_test_ms("cluster", wall=True) - per_test_ms("empty", wall=True)
-    recurring_us = (
-        median([r.group_cpu_medians["cluster"] - r.group_cpu_medians["empty"] for r in mixed]) * 1e6
-    )
-    one_off = (warm["cluster"].session_cpu - warm["empty"].session_cpu) * 1000.0
-    one_off -= WARM_TESTS * overhead
+    overhead_ms = m.overhead_us("cluster") / 1000.0
+    noise_ms = m.noise_us("cluster") / 1000.0
+    wall_ms = m.overhead_us("cluster", wall=True) / 1000.0
     report = Report()
     report.rows.append(
         Row(
             name="fixture_overhead[consul_cluster]",
-            fake=fake,
-            baseline=empty,
+            fake=m.per_test_us("cluster") / 1000.0,
+            baseline=m.per_test_us("empty") / 1000.0,
             unit="ms CPU/test",
             target=f"flag if > {CLUSTER_FLAG_MS:g} ms",
-            measured=f"{overhead:+.2f} ± {noise:.2f} ms CPU, {wall_overhead:+.2f} ms wall",
-            passed=overhead <= CLUSTER_FLAG_MS and wall_overhead <= CLUSTER_FLAG_MS,
+            measured=f"{overhead_ms:+.2f} ± {noise_ms:.2f} ms CPU, {wall_ms:+.2f} ms wall",
+            passed=overhead_ms <= CLUSTER_FLAG_MS and wall_ms <= CLUSTER_FLAG_MS,
             soft=True,
         )
     )
     report.notes.append(
         f"fixture_overhead[consul_cluster]: {count} tests x {rounds} rounds per module (3 agents "
         f"built and served per test); recurring (interleaved, median test) "
-        f"{recurring_us / 1000:+.2f} ms CPU over empty; one-off per session ~{one_off:.0f} ms "
-        f"CPU; wall clock {fmt(per_test_ms('cluster', wall=True), 'ms')}/test vs "
-        f"{fmt(per_test_ms('empty', wall=True), 'ms')}/test empty"
+        f"{m.recurring_us('cluster') / 1000:+.2f} ms CPU over empty; one-off per session "
+        f"~{m.one_off_ms('cluster'):.0f} ms CPU; wall clock "
+        f"{fmt(m.per_test_us('cluster', wall=True) / 1000, 'ms')}/test vs "
+        f"{fmt(m.per_test_us('empty', wall=True) / 1000, 'ms')}/test empty"
     )
     return report

@@ -5,14 +5,11 @@ The scratch directory holds its own ``pytest.ini`` so the project's settings (``
 session's wall-clock and CPU time (from ``pytest_sessionstart`` to the end of
 ``pytest_sessionfinish``, so collection, every test and the session fixtures' teardown count).
 The conftest also defines ``bench_noop``, a do-nothing fixture shaped like ``consul_agent``
-(function scope, generator, on a session fixture): pytest's own floor for such a fixture. A
-``bench_plugin_timer`` module, loaded with ``-p`` before the entry points, can time how long
-loading and registering the plugin's entry point takes inside pytest.
+(function scope, generator, on a session fixture): pytest's own floor for such a fixture.
 
-Third-party plugins that have nothing to do with this project (Hypothesis' and
-pytest-benchmark's) are disabled in every run, on both sides of each comparison: they are shared
-costs that only add noise, and disabling them is conservative, as the plugin under test cannot
-hide its own cost behind imports they would have made anyway.
+Every run is a user's run: pytest with ``-q`` and nothing disabled. Every installed plugin loads
+(Hypothesis', pytest-xdist's, pytest-asyncio's, pytest-httpserver's...) and every cache works, on
+both sides of each comparison alike.
 """
 
 from __future__ import annotations
@@ -28,10 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-UNRELATED_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark")
-"""Disabled in every run, fake and baseline alike."""
-
-BASE_ARGS = ("-q", "-p", "no:cacheprovider", *UNRELATED_PLUGINS)
+BASE_ARGS = ("-q",)
+"""Every run's options: quiet output, as a suite of thousands of tests is usually run."""
 
 _TIMER_CONFTEST = '''\
 """Records session and per-test times for the benchmark that started pytest."""
@@ -94,59 +89,6 @@ def pytest_sessionfinish(session, exitstatus):
             )
 '''
 
-PLUGIN_TIMER = "bench_plugin_timer"
-"""A module written beside the tests; ``-p bench_plugin_timer`` loads it before entry points."""
-
-_PLUGIN_TIMER_SOURCE = '''\
-"""Times loading and registering one pytest11 entry point, for the startup benchmark."""
-
-import atexit
-import importlib.metadata
-import json
-import os
-import time
-
-from _pytest.config import PytestPluginManager
-
-NAME = os.environ.get("BENCH_PLUGIN_NAME", "consul_events")
-SPENT = {"load": 0.0, "register": 0.0}
-
-_load = importlib.metadata.EntryPoint.load
-_register = PytestPluginManager.register
-
-
-def _timed_load(self):
-    if self.group != "pytest11" or self.name != NAME:
-        return _load(self)
-    start = time.perf_counter()
-    try:
-        return _load(self)
-    finally:
-        SPENT["load"] += time.perf_counter() - start
-
-
-def _timed_register(self, plugin, name=None):
-    if name != NAME:
-        return _register(self, plugin, name)
-    start = time.perf_counter()
-    try:
-        return _register(self, plugin, name)
-    finally:
-        SPENT["register"] += time.perf_counter() - start
-
-
-importlib.metadata.EntryPoint.load = _timed_load
-PytestPluginManager.register = _timed_register
-
-
-@atexit.register
-def _write():
-    path = os.environ.get("BENCH_TIMINGS")
-    if path:
-        with open(path + ".plugin", "w") as out:
-            json.dump(SPENT, out)
-'''
-
 _SUMMARY = re.compile(r"(\d+) passed")
 
 
@@ -168,8 +110,6 @@ class PytestRun:
     session_cpu: float
     item_cpu_median: float
     group_cpu_medians: dict[str, float]
-    plugin_load: float = 0.0
-    """With ``-p bench_plugin_timer``: seconds spent importing and registering the plugin."""
 
 
 def prepare_dir(path: Path) -> None:
@@ -180,7 +120,6 @@ def prepare_dir(path: Path) -> None:
         ini.append("asyncio_default_fixture_loop_scope = function")
     (path / "pytest.ini").write_text("\n".join(ini) + "\n")
     (path / "conftest.py").write_text(_TIMER_CONFTEST)
-    (path / f"{PLUGIN_TIMER}.py").write_text(_PLUGIN_TIMER_SOURCE)
 
 
 def run_pytest(directory: Path, test_file: str, expect_passed: int, *extra: str) -> PytestRun:
@@ -191,7 +130,6 @@ def run_pytest(directory: Path, test_file: str, expect_passed: int, *extra: str)
     """
     timings = directory / "timings.json"
     timings.unlink(missing_ok=True)
-    timings.with_name(timings.name + ".plugin").unlink(missing_ok=True)
     env = dict(os.environ, BENCH_TIMINGS=str(timings))
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_PLUGINS", None)
@@ -213,11 +151,6 @@ def run_pytest(directory: Path, test_file: str, expect_passed: int, *extra: str)
     if "warning" in output.lower():
         raise RuntimeError(f"pytest run warned, the timings would include it:\n{output[-3000:]}")
     inner = json.loads(timings.read_text())
-    plugin_file = timings.with_name(timings.name + ".plugin")
-    plugin_load = 0.0
-    if plugin_file.exists():
-        plugin_load = sum(json.loads(plugin_file.read_text()).values())
-        plugin_file.unlink()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return PytestRun(
         wall,
@@ -226,5 +159,4 @@ def run_pytest(directory: Path, test_file: str, expect_passed: int, *extra: str)
         float(inner["cpu"]),
         float(inner["item_cpu_median"]),
         {str(group): float(value) for group, value in inner["group_cpu_medians"].items()},
-        plugin_load,
     )

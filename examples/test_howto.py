@@ -76,6 +76,8 @@ def test_only_the_deployer_may_fire(consul_agent):
     default_token="",                         # used by requests without a token; default ""
     clock="manual",                           # blocking queries wait on consul_agent.clock; default real
     strict=True,                              # fail on calls to endpoints the fake lacks; default False
+    server=True,                              # a server agent; False: a client agent (its fire
+                                              # errors read "rpc error making call: ..."); default True
     http_max_conns_per_client=50,             # Consul's per-client connection limit, 0 for none; default 200
     history_limit=1000,                       # fired events and requests kept; default 10,000
 )
@@ -89,7 +91,13 @@ def test_something(consul_agent): ...
     loss=0.0,                # a delivery is lost with this probability
     delay=(0.0, 0.05),       # latency per delivery, seconds, on the cluster's clock
     manual=False,            # deliveries wait for cluster.release()
+    flush_after=0.02,        # unordered: deliver once no event was fired for this long, seconds
+    clock="manual",          # delays and blocking queries wait on consul_cluster.clock; default real
     seed=1234,               # every random choice; default random, shown on failure
+    acl="allow",             # ACLs on every agent, with this default policy; default None (off)
+    management_token="root",                                   # default none
+    tokens={"deployer": 'event "deploy" { policy = "write" }'},  # secret -> rules; default none
+    default_token="",        # used by requests without a token; default ""
 )
 def test_consumer_copes(consul_cluster):
     consul_cluster["web-1"].fire("deploy", b"v2")

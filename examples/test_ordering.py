@@ -24,8 +24,9 @@ How to find such a failure and replay it:
 3. Replay it with ``pytest examples/test_ordering.py --consul-seed=1234``: every cluster and
    agent whose marker sets no seed draws the same event IDs and the same delivery schedule.
    The replay is exact when the test fires the same events in the same order between
-   ``consul_cluster.settle()`` calls (with real time, when the background thread delivers
-   depends on the machine).
+   ``consul_cluster.settle()`` calls, and the cluster runs on the test clock
+   (``clock="manual"``): with real time, when the background thread delivers depends on the
+   machine.
 4. Keep it: write ``seed=1234`` into the marker, and the failure is a regression test, as
    ``STALE_SEED`` is below. A marker's seed wins over ``--consul-seed``.
 """
@@ -46,7 +47,9 @@ STALE_SEED = 1
 """A seed under which node3 lists the five versions as 1.4, 1.2, 1.5, 1.3, 1.1 and node2 as
 1.3, 1.5, 1.1, 1.2, 1.4 (found by running the hostile test without a seed, as above)."""
 
-HOSTILE = pytest.mark.consul_cluster(unordered=True, duplicate=0.5, seed=STALE_SEED)
+HOSTILE = pytest.mark.consul_cluster(unordered=True, duplicate=0.5, seed=STALE_SEED, clock="manual")
+"""On the test clock, unordered deliveries wait for ``settle()`` however slow the machine is:
+the delivery order depends on the seed alone."""
 
 
 def release_all(cluster: FakeConsulCluster) -> list[str]:

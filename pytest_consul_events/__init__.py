@@ -6,7 +6,7 @@ loaded only when first used (``from pytest_consul_events import FakeConsulAgent`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs each `consul` command
 
 __version__ = "0.1.0"
 
@@ -21,6 +21,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from pytest_consul_events.cluster import FakeConsulCluster
     from pytest_consul_events.errors import ConsulError
     from pytest_consul_events.fake import FakeConsulAgent

@@ -32,7 +32,8 @@ how many were dropped: ``assert_not_fired`` and ``assert_fired(count=...)`` then
 Misusing a helper (an unknown ``source``, ``payload`` and ``json`` together, a negative
 ``count`` or ``timeout``) raises :class:`TypeError` or :class:`ValueError` instead.
 
-This module imports nothing from the package at run time, so the agent classes can import it.
+This module imports nothing from the package at run time but its argument checks
+(``validation``), so the agent classes can import it.
 """
 
 from __future__ import annotations
@@ -40,11 +41,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json as _json
-import math
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias, TypeVar, overload
+
+from pytest_consul_events.validation import check_timeout, must_be, plain
 
 if TYPE_CHECKING:
     from pytest_consul_events.model.agent import Agent
@@ -99,7 +103,10 @@ def _render_json(value: object) -> str:
     try:
         text = _json.dumps(value, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an int too long to print
+            text = plain(value)
     return text if len(text) <= _JSON_CHARS else text[:_JSON_CHARS] + "..."
 
 
@@ -205,17 +212,27 @@ class EventMatcher:
 
     def __post_init__(self) -> None:
         if not _is_any(self.name):
+            accepted = "a non-empty str (Consul fires no unnamed events) or ANY"
             if not isinstance(self.name, str):
-                raise TypeError(f"name must be a string, not {self.name!r}")
+                raise TypeError(must_be("name", accepted, self.name))
             if not self.name:
-                raise ValueError("name must not be empty: Consul fires no unnamed events")
+                raise ValueError(must_be("name", accepted, self.name))
         payload = self.payload
         if not (_is_any(payload) or payload is None or callable(payload)) and not isinstance(
             payload, bytes | str
         ):
-            raise TypeError(
-                f"payload must be bytes, str, None or a predicate, not {type(payload).__name__}"
-            )
+            raise TypeError(must_be("payload", "bytes, str, None, a predicate or ANY", payload))
+        if isinstance(payload, str):
+            try:
+                payload.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    must_be(
+                        "payload",
+                        "bytes, a str UTF-8 can encode, None, a predicate or ANY",
+                        payload,
+                    )
+                ) from None
         if not _is_any(payload) and not _is_any(self.json):
             raise TypeError("give payload= or json=, not both")
         for label in ("node", "service", "tag"):
@@ -223,9 +240,7 @@ class EventMatcher:
             if not (_is_any(value) or value is None or callable(value)) and not isinstance(
                 value, str
             ):
-                raise TypeError(
-                    f"{label} must be a string, None or a predicate, not {type(value).__name__}"
-                )
+                raise TypeError(must_be(label, "a str, None, a predicate or ANY", value))
 
     # Each check answers (matched, note); the note says why a predicate or decoding failed.
 
@@ -366,8 +381,17 @@ def _filter_of(event: UserEvent, label: str) -> str:
 
 
 def _check_source(source: str) -> None:
+    if not isinstance(source, str):
+        raise TypeError(must_be("source", "'fired' or 'events'", source))
     if source not in ("fired", "events"):
-        raise ValueError(f"source must be 'fired' or 'events', not {source!r}")
+        raise ValueError(must_be("source", "'fired' or 'events'", source))
+
+
+def _check_agent(agent: object) -> None:
+    from pytest_consul_events.model.agent import Agent  # imported here: see the module doc
+
+    if not isinstance(agent, Agent):
+        raise TypeError(must_be("agent", "an Agent or a FakeConsulAgent", agent))
 
 
 def _read(agent: Agent, source: str) -> list[UserEvent]:
@@ -449,7 +473,7 @@ def _missing_message(
     if count is None:
         expected = f"expected a {adjective} event"
     else:
-        expected = f"expected exactly {count} {adjective} event{'' if count == 1 else 's'}"
+        expected = f"expected exactly {plain(count)} {adjective} event{'' if count == 1 else 's'}"
     if description:
         expected += f" {description}"
     if waited is not None:
@@ -472,9 +496,9 @@ def _validate_count(count: int | None) -> None:
     if count is None:
         return
     if not isinstance(count, int) or isinstance(count, bool):
-        raise TypeError(f"count must be an integer or None, not {count!r}")
+        raise TypeError(must_be("count", "an int >= 0 or None", count))
     if count < 0:
-        raise ValueError(f"count must not be negative, not {count}")
+        raise ValueError(must_be("count", "an int >= 0 or None", count))
 
 
 # -- the helpers -----------------------------------------------------------------------------------
@@ -536,6 +560,7 @@ def assert_fired(
         TypeError, ValueError: the arguments are invalid (see the module docstring).
     """
     __tracebackhide__ = True
+    _check_agent(agent)
     matcher = EventMatcher(name, payload=payload, json=json, node=node, service=service, tag=tag)
     _check_source(source)
     _validate_count(count)
@@ -573,6 +598,7 @@ def assert_not_fired(
         TypeError, ValueError: the arguments are invalid (see the module docstring).
     """
     __tracebackhide__ = True
+    _check_agent(agent)
     matcher = EventMatcher(
         ANY if name is None else name,
         payload=payload,
@@ -604,12 +630,15 @@ def assert_not_fired(
     raise AssertionError("\n".join(lines))
 
 
-def _as_matcher(item: str | EventMatcher) -> EventMatcher:
+def _as_matcher(item: str | EventMatcher, position: int) -> EventMatcher:
     if isinstance(item, EventMatcher):
         return item
+    accepted = "an event name (a non-empty str) or an EventMatcher"
     if isinstance(item, str):
+        if not item:
+            raise ValueError(must_be(f"names_or_matchers[{position}]", accepted, item))
         return EventMatcher(item)
-    raise TypeError(f"expected an event name or an EventMatcher, not {item!r}")
+    raise TypeError(must_be(f"names_or_matchers[{position}]", accepted, item))
 
 
 def _join(items: Sequence[str]) -> str:
@@ -636,9 +665,18 @@ def assert_fired_in_order(
             ``source`` is unknown.
     """
     __tracebackhide__ = True
-    if isinstance(names_or_matchers, str | EventMatcher):
-        raise TypeError("names_or_matchers must be a sequence of names or matchers")
-    matchers = [_as_matcher(item) for item in names_or_matchers]
+    _check_agent(agent)
+    if isinstance(
+        names_or_matchers, str | bytes | bytearray | EventMatcher | Mapping | AbstractSet
+    ) or not isinstance(names_or_matchers, Iterable):
+        raise TypeError(
+            must_be(
+                "names_or_matchers",
+                "a list or tuple of event names and EventMatchers",
+                names_or_matchers,
+            )
+        )
+    matchers = [_as_matcher(item, position) for position, item in enumerate(names_or_matchers)]
     _check_source(source)
     events = _read(agent, source)
     positions: list[int] = []
@@ -723,12 +761,10 @@ def wait_for_event(
             finite.
     """
     __tracebackhide__ = True
+    _check_agent(agent)
     matcher = EventMatcher(name, payload=payload, json=json, node=node, service=service, tag=tag)
     _check_source(source)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise TypeError(f"timeout must be a number of seconds, not {timeout!r}")
-    if not math.isfinite(timeout) or timeout < 0:
-        raise ValueError(f"timeout must be a finite number of seconds >= 0, not {timeout!r}")
+    check_timeout(timeout)
     deadline = time.monotonic() + timeout
     condition = agent._cond
     with condition:
@@ -740,7 +776,7 @@ def wait_for_event(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            condition.wait(remaining)
+            condition.wait(min(remaining, threading.TIMEOUT_MAX))
     raise AssertionError(_missing_message(agent, matcher, source, events, waited=timeout))
 
 

@@ -1,4 +1,5 @@
-"""Rendering what the fake saw, for failure reports: the delivery trace as a timeline."""
+"""Rendering what the fake saw, for failure reports: the delivery trace as a timeline, and
+the helpers that keep a report from failing."""
 
 from __future__ import annotations
 
@@ -43,3 +44,17 @@ def format_trace(trace: Sequence[TraceEntry], agents: Sequence[str]) -> str:
             f"{entry.seq:>3} {entry.at * 1000:>7.1f} {event[:23]:<23} {entry.ltime:>5} | {cells}"
         )
     return "\n".join(lines)
+
+
+def describe_error(exc: BaseException) -> str:
+    """``TypeError: text`` for an exception, never raising itself."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def printable(text: str) -> str:
+    """``text`` with what no terminal can write (lone surrogates) escaped, for reports."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -83,7 +83,8 @@ CHUNK_EXCESS_LIMIT = 16 * 1024
 LIMIT_WRITE_DEADLINE = 0.010
 """Consul installs go-connlimit's 429 handler with a 10 ms write deadline (agent/agent.go)."""
 LINGER_SECONDS = 0.5
-"""Go's ``rstAvoidanceDelay``: how long a closing connection waits for the client to hang up."""
+"""Go's ``rstAvoidanceDelay``: how long a closing connection waits for the client to hang up
+(Go waits after a 431 or an oversized body; this server after every answer that closes)."""
 LINGER_BYTES = 1 << 20
 """How much a closing connection reads (and discards) while it waits, at most."""
 _RECV_SIZE = 65536
@@ -96,16 +97,12 @@ def _go_error(status: str, body: str | None = None) -> bytes:
 
 
 class _Refused(Exception):
-    """A request Go's server answers itself, before any handler, then closes the connection.
+    """A request Go's server answers itself, before any handler, then closes the connection;
+    ``answer`` is what goes on the wire."""
 
-    ``answer`` is what goes on the wire (nothing when Go just hangs up); ``linger`` says whether
-    Go waits for the client to hang up first (``closeWriteAndWait``).
-    """
-
-    def __init__(self, answer: bytes, *, linger: bool = True) -> None:
+    def __init__(self, answer: bytes) -> None:
         super().__init__(answer[:60])
         self.answer = answer
-        self.linger = linger
 
 
 def _bad_request() -> _Refused:
@@ -162,10 +159,6 @@ class _Input:
             return False
         self._buf += data
         return True
-
-    def buffered(self) -> int:
-        """How many bytes are already here."""
-        return len(self._buf)
 
     def peek(self, size: int) -> bytes:
         """The next ``size`` bytes without consuming them (fewer only at end of stream)."""
@@ -1007,7 +1000,8 @@ class HTTPServer:
         self, connection: _Connection, inp: _Input, address: Any, first: bool, last_method: str
     ) -> str | bool:
         """Read and answer one request. Returns its method when the connection stays open for
-        the next, or whether to wait for the client to hang up before closing it."""
+        the next; otherwise whether to wait for the client to hang up (``_linger``) before
+        closing, which a client that sent nothing more does not need."""
         if not first and len(inp.peek(4)) < 4:
             return False  # Go waits for 4 bytes of the next request, or hangs up silently
         if last_method == "POST":  # Go tolerates a CRLF or two after a POST body
@@ -1022,7 +1016,7 @@ class HTTPServer:
                 request = _read_head(line, inp)
             except _Refused as refusal:
                 _answer(connection, refusal.answer)
-                return refusal.linger
+                return True
             return self._respond(connection, inp, request, address)
         finally:
             connection.busy = False
@@ -1050,10 +1044,10 @@ class HTTPServer:
                 sock.sendall(messages.GO_CONTINUE.encode())
 
         body = _Body(inp, request.content_length, send_continue)
-        linger = False
+        too_large = False  # Go's requestTooLarge: say "close", then wait for the client
         try:
             if request.target == "*":
-                status_line, headers, payload, linger = _asterisk(request, body)
+                status_line, headers, payload, too_large = _asterisk(request, body)
             else:
                 status_line, headers, payload = self._call_app(request, body, address)
         except _BodyError:
@@ -1061,7 +1055,7 @@ class HTTPServer:
             return True
 
         handler_connection = next((v for k, v in headers if k.lower() == "connection"), "")
-        close = linger or handler_connection == "close"
+        close = too_large or handler_connection == "close"
         connection_header = ""  # Go's setHeader.connection
         tokens = request.values("connection")
         if (
@@ -1078,7 +1072,7 @@ class HTTPServer:
         if request.content_length != 0 and not close:
             outcome = body.discard(MAX_POST_HANDLER_READ)
             if outcome == "more":  # Go's requestTooLarge
-                close = linger = True
+                close = True
                 headers = [(k, v) for k, v in headers if k.lower() != "connection"]
                 handler_connection = ""
                 connection_header = "close"
@@ -1100,9 +1094,7 @@ class HTTPServer:
         head.append("\r\n")
         out = "".join(head).encode("latin-1")
         _answer(connection, out if request.method == "HEAD" else out + payload)
-        if close:
-            return linger or not inp.eof
-        return request.method
+        return True if close else request.method
 
     def _call_app(
         self, request: _Head, body: _Body, address: Any

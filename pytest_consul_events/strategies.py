@@ -11,9 +11,12 @@ says otherwise (:func:`invalid_go_regexps`)::
         consul_agent.fire(name, payload)
 
 With the package installed, ``st.from_type(UserEvent)`` and ``st.from_type(Service)`` work
-too: Hypothesis runs :func:`_hypothesis_setup_hook` through its ``hypothesis`` entry point.
+too: Hypothesis registers :func:`user_events` and :func:`services` through the package's
+``hypothesis`` entry point (:mod:`pytest_consul_events._hypothesis_hook`).
 
-This module imports Hypothesis, so the pytest plugin never imports it; import it from your tests.
+This module needs Hypothesis, which the package installs only with its ``hypothesis`` extra
+(``pip install "pytest-consul-events[hypothesis]"``); without it, importing this module raises
+``ImportError`` saying so. The pytest plugin never imports it; import it from your tests.
 """
 
 from __future__ import annotations
@@ -23,9 +26,22 @@ import random
 import string
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from hypothesis import assume
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+# Defined before Hypothesis is imported: an install whose entry point metadata predates the
+# hook module names ``strategies:_hypothesis_setup_hook``, and Hypothesis may load it while
+# this module is still half-initialised (when this module is what imports Hypothesis first).
+from pytest_consul_events._hypothesis_hook import _hypothesis_setup_hook  # noqa: F401
+
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        "pytest_consul_events.strategies needs Hypothesis, which is not installed: "
+        'install the package with its hypothesis extra, pip install "pytest-consul-events'
+        '[hypothesis]" (or pip install hypothesis)',
+        name=exc.name,
+    ) from exc
 
 from pytest_consul_events.errors import EventTooLargeError, InvalidFilterError
 from pytest_consul_events.model.event import REMOTE_EXEC_NAME, UserEvent, new_event_id
@@ -528,16 +544,3 @@ def _schedule(d: dict[str, Any]) -> DeliverySchedule:
         duplicate=d["duplicate"],
         seed=d["seed"],
     )
-
-
-# -- the hypothesis entry point ----------------------------------------------------------------
-
-
-def _hypothesis_setup_hook() -> None:
-    """Register :func:`user_events` and :func:`services` for ``st.from_type``.
-
-    Hypothesis calls this when it is imported, through the ``hypothesis`` entry point the
-    package declares.
-    """
-    st.register_type_strategy(UserEvent, user_events())
-    st.register_type_strategy(Service, services())

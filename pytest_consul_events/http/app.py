@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Call, Agent], Reply]
 UNIMPLEMENTED_KEY = "consul_fake.unimplemented"
+CONTROL_PREFIX = "/_fake/"
+"""The fake's own control API (:mod:`pytest_consul_events.http.control`) answers under this
+prefix, before Consul's pipeline and outside the request log. Consul serves no such path (its
+index handler answers every path outside ``/v1/`` with a 404)."""
 
 ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
     # agent/http_register.go: pattern, allowed methods, handler
@@ -88,6 +92,11 @@ class ConsulApp:
             self._mux.add(pattern, methods, handler)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+            # Imported on the first control request: it loads werkzeug's routing.
+            from pytest_consul_events.http import control
+
+            return control.serve(self, environ, start_response)
         started = time.perf_counter()
         reply = self.handle(environ)
         method = environ.get("REQUEST_METHOD", "GET")

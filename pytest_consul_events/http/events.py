@@ -62,7 +62,7 @@ def list_events(call: Call, agent: Agent) -> Reply:
     except InvalidParameterError as exc:
         return responses.text(400, str(exc))
     try:
-        listing = agent.list_events(
+        listing = agent.serve_list_events(
             first(call.query, "name"), token=call.token, index=wait.index, wait=wait.seconds
         )
     except ACLNotFoundError as exc:

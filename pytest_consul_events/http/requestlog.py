@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from pytest_consul_events.gocompat.query import QueryError, unescape_query_component
-from pytest_consul_events.model.agent import DEFAULT_HISTORY_LIMIT
+from pytest_consul_events.model.limits import DEFAULT_HISTORY_LIMIT
 
 MAX_BODY = 1024
 """Bodies are recorded up to this many bytes."""
@@ -98,8 +98,8 @@ class RequestLog:
     """The latest requests an agent served, oldest first; thread-safe.
 
     ``limit`` is how many it keeps (an integer, or a function read at each request, such as the
-    agent's current ``history_limit``); one more drops the oldest and counts it in
-    :attr:`dropped`.
+    agent's current ``history_limit``; 0 keeps them all); one more drops the oldest and counts
+    it in :attr:`dropped`.
     """
 
     def __init__(self, limit: int | Callable[[], int] = DEFAULT_HISTORY_LIMIT) -> None:
@@ -111,11 +111,11 @@ class RequestLog:
 
     def append(self, record: RequestRecord) -> None:
         """Record one request, dropping the oldest past the limit."""
-        limit = max(1, self._limit())
+        limit = self._limit()
         with self._lock:
             records = self._records
             records.append(record)
-            while len(records) > limit:
+            while limit and len(records) > limit:
                 oldest = records.popleft()
                 self._dropped += 1
                 self._dropped_unimplemented += not oldest.implemented

@@ -693,8 +693,19 @@ class ACLStore:
     time. The store starts with the built-in policies ``global-management`` and
     ``builtin/global-read-only``, the anonymous token (no policies) and, when
     ``initial_management`` is given, the ``Initial Management Token`` with that secret (any
-    non-empty string: Consul only warns about a non-UUID one); configuring it marks the ACL
-    system as bootstrapped. All methods are thread-safe.
+    non-empty string: Consul only warns about a non-UUID one). All methods are thread-safe.
+
+    ``bootstrapped`` says whether the ACL system has been bootstrapped, which decides the text
+    of an unknown token's error (:meth:`resolve`). Consul records it once (the
+    ``acl-token-bootstrap`` index that ``CanBootstrapACLToken`` reads, agent/consul/state/acl.go)
+    when the first management token is made: by ``ACL.Bootstrap``, or by the leader from
+    ``acl.tokens.initial_management`` (``initializeACLs`` in agent/consul/leader.go). Here it
+    is set by the initial management token and by the first token made with
+    :meth:`create_token` or :meth:`configure_token`: on a real cluster such tokens are made
+    with the management token the bootstrap gave (with ``default_policy = "allow"`` the
+    anonymous token could also make them before any bootstrap; the fake assumes the usual
+    set-up, bootstrap first). It stays set until :meth:`reset`, as Consul's stays set when
+    tokens are deleted.
     """
 
     def __init__(
@@ -894,6 +905,7 @@ class ACLStore:
                 )
             links = [*policies, GLOBAL_MANAGEMENT_POLICY_ID] if management else list(policies)
             token = Token(accessor_id, secret_id, description, self._policy_links(links), local)
+            self.bootstrapped = True  # see the class docstring
             return self._store(token)
 
     def update_token(
@@ -952,8 +964,11 @@ class ACLStore:
         * ACLs disabled: everything is allowed and the secret is ignored (even ``deny``).
         * ``allow``, ``deny``, ``manage``: ``RootACLError`` (``Cannot resolve root ACL``).
         * ``""``: the anonymous token (so is the secret ``anonymous``).
-        * unknown secret: ``ACLNotFoundError`` (``ACL not found``; before the ACL system is
-          bootstrapped, Consul's longer ``ACL system must be bootstrapped ...`` text).
+        * unknown secret: ``ACLNotFoundError``: ``ACL not found``, or, while the ACL system
+          is not bootstrapped (no management token and no token made yet), Consul's longer
+          ``ACL system must be bootstrapped ...: ACL not found`` (``ResolveIdentityFromToken``
+          in agent/consul/acl_server.go wraps ``acl.ErrNotFound`` when
+          ``CanBootstrapACLToken()`` is true).
         * otherwise the token's policies (sorted by ID, missing ones skipped) are merged and
           chained with the default policy (``allow`` => allow-all, ``deny`` => deny-all).
         """
@@ -999,6 +1014,7 @@ class ACLStore:
             if secret_id in self._by_secret:
                 raise ACLStoreError(messages.TOKEN_SECRET_IN_USE)
             token = Token(self._new_id(), secret_id, description, self._policy_links(policies))
+            self.bootstrapped = True  # see the class docstring
             return self._store(token)
 
     def _next_index(self) -> int:

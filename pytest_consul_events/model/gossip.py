@@ -24,6 +24,7 @@ real time the moments at which the background thread delivers depend on the mach
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import random
 import threading
@@ -33,9 +34,21 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import ConsulError, NoPathToDatacenterError
-from pytest_consul_events.model.agent import DEFAULT_HISTORY_LIMIT
-from pytest_consul_events.model.clock import REAL_CLOCK, Clock
+from pytest_consul_events.model.clock import REAL_CLOCK, Clock, make_clock
+from pytest_consul_events.model.limits import DEFAULT_HISTORY_LIMIT
 from pytest_consul_events.model.serf import Receipt, SerfUserEvent
+from pytest_consul_events.validation import (
+    check_agent_name,
+    check_bool,
+    check_int,
+    check_number,
+    check_optional_int,
+    check_optional_str,
+    check_strings,
+    check_timeout,
+    must_be,
+    plain,
+)
 
 if TYPE_CHECKING:
     from pytest_consul_events.model.agent import Agent
@@ -43,6 +56,47 @@ if TYPE_CHECKING:
 
 class NoServerError(ConsulError):
     """The datacenter has no running server to take the fire."""
+
+
+class NoKnownServersError(NoServerError):
+    """A client agent reaches no server of its own datacenter: ``No known Consul servers``.
+
+    The client produces it itself: ``Client.RPC`` (agent/consul/client.go) returns
+    ``structs.ErrNoServers`` when ``router.FindLANRoute()`` finds no server, before any call is
+    made, so it is not wrapped like the errors a server sends back (``rpc error making call:``
+    comes from ``ConnPool.rpc`` in agent/pool/pool.go, around ``msgpackrpc.CallWithCodec``). A
+    stopped or partitioned server is one serf has declared failed, which removes it from the
+    client's router (``Client.nodeFail`` in agent/consul/client_serf.go).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(messages.NO_KNOWN_SERVERS)
+
+
+DELAY_ACCEPTED = "a (low, high) pair of finite seconds with 0 <= low <= high, such as (0.0, 0.5)"
+"""What ``delay`` accepts, as its messages say."""
+
+GOSSIP_OPTIONS = ("unordered", "delay", "loss", "duplicate", "manual", "flush_after")
+"""The fields of :class:`GossipSettings`: the gossip options of a cluster."""
+
+
+def check_delay(value: object, name: str = "delay") -> tuple[float, float]:
+    """``value`` as a ``(low, high)`` pair of floats, if it is a list or tuple of two finite
+    numbers with ``0 <= low <= high``; a bare number is refused, the message showing the form.
+
+    Raises:
+        TypeError: not a pair of numbers (a bare number included).
+        ValueError: a bound negative or not finite, or ``low > high``.
+    """
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise TypeError(must_be(name, DELAY_ACCEPTED, value))
+    low, high = (
+        check_number(bound, f"{name}[{position}]", minimum=0, what="a finite number of seconds")
+        for position, bound in enumerate(value)
+    )
+    if low > high:
+        raise ValueError(must_be(name, DELAY_ACCEPTED, value))
+    return (low, high)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,15 +111,21 @@ class GossipSettings:
     flush_after: float = 0.02
 
     def __post_init__(self) -> None:
-        low, high = self.delay
-        if not 0 <= low <= high:
-            raise ValueError(f"delay must be (low, high) with 0 <= low <= high, not {self.delay}")
+        """Check every field.
+
+        Raises:
+            TypeError, ValueError: naming the field: ``unordered`` and ``manual`` are ``True``
+                or ``False``; ``delay`` a ``(low, high)`` pair of finite seconds with
+                ``0 <= low <= high``; ``loss`` and ``duplicate`` finite numbers from 0 to 1;
+                ``flush_after`` finite seconds >= 0.
+        """
+        update = functools.partial(object.__setattr__, self)
+        check_bool(self.unordered, "unordered")
+        check_bool(self.manual, "manual")
+        update("delay", check_delay(self.delay))
         for name in ("loss", "duplicate"):
-            value = getattr(self, name)
-            if not 0 <= value <= 1:
-                raise ValueError(f"{name} must be a probability between 0 and 1, not {value}")
-        if self.flush_after < 0:
-            raise ValueError(f"flush_after must not be negative, not {self.flush_after}")
+            update(name, check_number(getattr(self, name), name, minimum=0, maximum=1))
+        update("flush_after", check_timeout(self.flush_after, "flush_after"))
 
     @property
     def immediate(self) -> bool:
@@ -118,7 +178,7 @@ class Gossip:
 
     Thread-safe. Deliveries that must wait are made by one background thread, started when
     first needed and ended by :meth:`close`. The trace keeps the latest ``trace_limit`` steps
-    (10,000 by default); older ones are dropped and counted in :attr:`trace_dropped`.
+    (10,000 by default, 0 for all); older ones are dropped and counted in :attr:`trace_dropped`.
     """
 
     def __init__(
@@ -129,8 +189,14 @@ class Gossip:
         settings: GossipSettings | None = None,
         trace_limit: int = DEFAULT_HISTORY_LIMIT,
     ) -> None:
-        self.seed = seed
+        """Raises ``TypeError`` or ``ValueError`` for a ``seed`` that is not an ``int`` >= 0,
+        a ``clock`` :func:`~pytest_consul_events.model.clock.make_clock` does not take, or
+        ``settings`` that are not :class:`GossipSettings`."""
+        self.seed = check_int(seed, "seed", minimum=0)
+        clock = make_clock(clock)
         self.clock = clock
+        if settings is not None and not isinstance(settings, GossipSettings):
+            raise TypeError(must_be("settings", "GossipSettings or None", settings))
         self.settings = settings or GossipSettings()
         self._rng = random.Random(seed)
         self._agents: dict[str, Agent] = {}
@@ -142,8 +208,9 @@ class Gossip:
         self._held: list[_Pending] = []
         self._seq = 0
         self._flush_at: float | None = None
+        limit = check_int(trace_limit, "trace_limit", minimum=0)
         self._trace: deque[tuple[float, str, str, str, SerfUserEvent, str]] = deque(
-            maxlen=max(1, trace_limit)
+            maxlen=limit or None
         )
         self._traced = 0  # steps ever recorded: those beyond the deque's length were dropped
         self._start = clock.now()
@@ -157,8 +224,13 @@ class Gossip:
         """Add an agent; it gossips with the agents of its datacenter.
 
         Raises:
+            TypeError: ``agent`` is not an ``Agent``.
             ValueError: another agent has the same node name.
         """
+        from pytest_consul_events.model.agent import Agent  # agent.py imports this module
+
+        if not isinstance(agent, Agent):
+            raise TypeError(must_be("agent", "an Agent", agent))
         with self._lock:
             if agent.node_name in self._agents:
                 raise ValueError(f"there is already an agent named {agent.node_name!r}")
@@ -178,20 +250,30 @@ class Gossip:
         """Mark an agent up or down; deliveries to a down agent are dropped.
 
         Raises:
-            KeyError: no agent has this name.
+            TypeError: ``running`` is not a ``bool``, or ``name`` not a ``str``.
+            UnknownAgentError: no agent has this name (a ``KeyError`` and a ``ValueError``).
         """
+        check_bool(running, "running")
         with self._lock:
-            if name not in self._agents:
-                raise KeyError(name)
+            self._check_agent(name, "name")
             if running:
                 self._stopped.discard(name)
             else:
                 self._stopped.add(name)
 
     def is_running(self, name: str) -> bool:
-        """Whether the agent is up."""
+        """Whether the agent is up.
+
+        Raises:
+            TypeError, UnknownAgentError: ``name`` is not the name of an agent.
+        """
         with self._lock:
+            self._check_agent(name, "name")
             return name not in self._stopped
+
+    def _check_agent(self, value: object, name: str) -> str:
+        """``value`` if it names an agent (the caller holds ``_lock``)."""
+        return check_agent_name(value, name, self._agents)
 
     # -- routing -------------------------------------------------------------------------------
 
@@ -202,10 +284,16 @@ class Gossip:
         datacenter that it can reach (a partition cuts RPC as well as gossip). For another
         datacenter, that server forwards to a running server there.
 
+        The errors are Consul's: a client that reaches no server of its own datacenter fails
+        in its own RPC layer; the others are what the server's ``forwardDC`` (agent/consul/rpc.go)
+        answers, so a client reports them as an RPC error.
+
         Raises:
-            NoServerError: ``No known Consul servers`` (the client reaches no server), or
-                ``Remote DC has no server currently reachable``.
-            NoPathToDatacenterError: no agent is in ``datacenter``.
+            NoKnownServersError: ``No known Consul servers``: ``origin`` is a client and reaches
+                no running server of its datacenter (raised before any call, so never prefixed).
+            NoServerError: ``Remote DC has no server currently reachable`` (``ErrDCNotAvailable``:
+                the datacenter exists but none of its servers is running and reachable).
+            NoPathToDatacenterError: no agent is in ``datacenter`` (``ErrNoDCPath``).
         """
         with self._lock:
             local = (
@@ -214,7 +302,9 @@ class Gossip:
                 else self._reachable_server(origin.node_name, origin.datacenter)
             )
             if local is None:
-                raise NoServerError(messages.NO_KNOWN_SERVERS)
+                # UNCONFIRMED: until serf declares the server failed (a few seconds on a real
+                # LAN), a real client's RPC fails on the connection instead.
+                raise NoKnownServersError()
             if datacenter == origin.datacenter:
                 return local
             if not any(a.datacenter == datacenter for a in self._agents.values()):
@@ -237,9 +327,13 @@ class Gossip:
 
     def peer_event_time(self, name: str) -> int:
         """The highest event clock among the running agents of ``name``'s datacenter that it
-        can reach: what serf's push-pull tells an agent when it (re)joins."""
+        can reach: what serf's push-pull tells an agent when it (re)joins.
+
+        Raises:
+            TypeError, UnknownAgentError: ``name`` is not the name of an agent.
+        """
         with self._lock:
-            agent = self._agents[name]
+            agent = self._agents[self._check_agent(name, "name")]
             return max(
                 (
                     peer.event_time
@@ -391,11 +485,13 @@ class Gossip:
         deliveries were made here (the background thread may have made some just before).
 
         Raises:
+            TypeError, ValueError: ``timeout`` is not a finite number >= 0.
             TimeoutError: deliveries under way (an agent slow to take one) did not finish
                 within ``timeout`` seconds.
         """
-        if not self._deliver_lock.acquire(timeout=timeout):
-            raise TimeoutError(f"gossip deliveries still under way after {timeout}s")
+        seconds = min(check_timeout(timeout), threading.TIMEOUT_MAX)
+        if not self._deliver_lock.acquire(timeout=seconds):
+            raise TimeoutError(f"gossip deliveries still under way after {plain(timeout)}s")
         try:
             return self._pump(flush=True)
         finally:
@@ -405,8 +501,16 @@ class Gossip:
         """Deliver deliveries held by manual mode: all, the first ``count``, or those to ``to``.
 
         Deliveries held by a partition stay held. Returns how many were delivered.
+
+        Raises:
+            TypeError, ValueError: ``count`` is not an ``int`` >= 0 or ``None``.
+            TypeError, UnknownAgentError: ``to`` is not the name of an agent or ``None``.
         """
+        count = check_optional_int(count, "count", minimum=0)
+        to = check_optional_str(to, "to")
         with self._lock:
+            if to is not None:
+                self._check_agent(to, "to")
             chosen: list[_Pending] = []
             kept: list[_Pending] = []
             for item in sorted(self._held):
@@ -428,23 +532,34 @@ class Gossip:
     def partition(self, *groups: Iterable[str]) -> None:
         """Split agents into groups that cannot reach each other, until :meth:`heal`.
 
-        Agents named in no group form one more group together.
+        Agents named in no group form one more group together. Each group is a list, tuple or
+        set of node names: ``partition(["node1"], ["node2", "node3"])``.
 
         Raises:
-            KeyError: a name is not an agent.
+            TypeError: a group is not such a collection (a single name included).
+            UnknownAgentError: a name is not an agent (a ``KeyError`` and a ``ValueError``).
             ValueError: a name is in two groups.
         """
         with self._lock:
-            sets = [frozenset(group) for group in groups]
-            seen: set[str] = set()
-            for group in sets:
+            checked = [
+                check_strings(group, f"groups[{number}]", sets=True)
+                for number, group in enumerate(groups)
+            ]
+            seen: dict[str, int] = {}
+            for number, group in enumerate(checked):
                 for name in group:
-                    if name not in self._agents:
-                        raise KeyError(name)
-                    if name in seen:
-                        raise ValueError(f"{name!r} is in two groups")
-                    seen.add(name)
-            rest = frozenset(self._agents) - seen
+                    self._check_agent(name, f"a name in groups[{number}]")
+                    earlier = seen.setdefault(name, number)
+                    if earlier != number:
+                        raise ValueError(
+                            must_be(
+                                f"groups[{number}]",
+                                f"a group of names not in groups[{earlier}]",
+                                name,
+                            )
+                        )
+            sets = [frozenset(group) for group in checked]
+            rest = frozenset(self._agents) - seen.keys()
             self._groups = [g for g in [*sets, rest] if g]
 
     def heal(self) -> int:

@@ -347,21 +347,21 @@ def test_policy_created_with_hcl_rules_over_http_grants_the_fire(
 # -- refusals -----------------------------------------------------------------------------------
 
 
-@pytest.mark.consul_agent(acl=None)
+@pytest.mark.consul_agent(acl=None, management_token=None, tokens={})  # all ACL options off
 @pytest.mark.parametrize(("method", "path"), ACL_ENDPOINTS)
 def test_acl_endpoints_answer_401_when_acls_are_off(api: Transport, method: str, path: str) -> None:
     reply = api.request(method, f"{path}?token=root", body=b"{}" if method == "PUT" else None)
     assert_error(reply, 401, "ACL support disabled", policy="allow")
 
 
-@pytest.mark.consul_agent(acl=None)
+@pytest.mark.consul_agent(acl=None, management_token=None, tokens={})  # all ACL options off
 def test_py_consul_raises_acl_disabled_when_acls_are_off(admin: consul.Consul) -> None:
     with pytest.raises(ACLDisabled) as caught:
         admin.acl.policy.list()
     assert str(caught.value) == "ACL support disabled"
 
 
-@pytest.mark.consul_agent(acl=None)
+@pytest.mark.consul_agent(acl=None, management_token=None, tokens={})  # all ACL options off
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [

@@ -179,15 +179,23 @@ def test_unknown_token_on_list_is_403_acl_not_found(api: Transport) -> None:
     assert_error(reply, 403, "ACL not found")  # no X-Consul-Index either
 
 
-@pytest.mark.consul_agent(management_token=None)
+@pytest.mark.consul_agent(management_token=None, tokens={})
 def test_unknown_token_on_fire_before_bootstrap_is_500_with_the_long_text(api: Transport) -> None:
     reply = api.put("/v1/event/fire/deploy?token=ghost")
     assert_error(reply, 500, NOT_BOOTSTRAPPED)
 
 
-@pytest.mark.consul_agent(management_token=None)
+@pytest.mark.consul_agent(management_token=None, tokens={})
 def test_unknown_token_on_list_before_bootstrap_is_403_with_the_long_text(api: Transport) -> None:
     assert_error(api.get("/v1/event/list?token=ghost"), 403, NOT_BOOTSTRAPPED)
+
+
+@pytest.mark.consul_agent(management_token=None)
+def test_tokens_without_a_management_token_mean_bootstrapped(api: Transport) -> None:
+    # Tokens are made after the bootstrap (agent/consul/acl_server.go ResolveIdentityFromToken
+    # wraps ACL not found only while CanBootstrapACLToken() is true).
+    assert_error(api.put("/v1/event/fire/deploy?token=ghost"), 500, "ACL not found")
+    assert_error(api.get("/v1/event/list?token=ghost"), 403, "ACL not found")
 
 
 @pytest.mark.parametrize("secret", ["allow", "deny", "manage"])
@@ -396,7 +404,7 @@ def test_default_acl_policy_header_is_allow_under_acl_allow(api: Transport) -> N
     assert reply.values("X-Consul-Default-Acl-Policy") == ["allow"]
 
 
-@pytest.mark.consul_agent(acl=None)
+@pytest.mark.consul_agent(acl=None, management_token=None, tokens={})  # all ACL options off
 def test_acls_off_ignore_tokens_and_report_allow(api: Transport) -> None:
     reply = api.put("/v1/event/fire/deploy", headers=[("X-Consul-Token", "deny")])
     fired_id(reply)

@@ -513,22 +513,46 @@ def test_blocked_list_ignores_events_the_token_cannot_read(
 
 @pytest.mark.parametrize("secret", ["deny", "allow", "manage", "nope", "reader"])
 def test_acls_off_ignore_every_token_on_fire(secret: str) -> None:
-    agent = Agent(tokens={"reader": READ_DEPLOY}, management_token=ROOT)
+    agent = Agent()
+    agent.create_token('event "deploy" { policy = "deny" }', secret="reader")
     assert agent.fire("deploy", token=secret).name == "deploy"
 
 
 @pytest.mark.parametrize("secret", ["deny", "nope", "reader"])
 def test_acls_off_ignore_every_token_on_list(secret: str) -> None:
-    agent = Agent(tokens={"reader": 'event "deploy" { policy = "deny" }'})
+    agent = Agent()
+    agent.create_token('event "deploy" { policy = "deny" }', secret="reader")
     agent.fire("deploy")
     listing = agent.list_events(token=secret)
     assert (names(listing), listing.filtered_by_acls) == (["deploy"], False)
 
 
-def test_acls_off_ignore_the_default_token() -> None:
-    agent = Agent(default_token="deny")
-    agent.fire("deploy")
-    assert names(agent.list_events()) == ["deploy"]
+@pytest.mark.parametrize(
+    ("options", "text"),
+    [
+        (
+            {"tokens": {"reader": READ_DEPLOY}},
+            "tokens must be given with acl='allow' or acl='deny' (ACLs are off), not "
+            "{'reader': 'event \"deploy\" { policy = \"read\" }'} (dict)",
+        ),
+        (
+            {"management_token": ROOT},
+            "management_token must be given with acl='allow' or acl='deny' (ACLs are off), "
+            f"not {ROOT!r} (str)",
+        ),
+        (
+            {"default_token": "deny"},
+            "default_token must be given with acl='allow' or acl='deny' (ACLs are off), "
+            "not 'deny' (str)",
+        ),
+    ],
+)
+def test_token_options_while_acls_are_off_are_refused(
+    options: dict[str, object], text: str
+) -> None:
+    with pytest.raises(ValueError) as info:
+        Agent(**options)
+    assert str(info.value) == text
 
 
 def test_acls_off_report_the_allow_default_policy() -> None:
@@ -707,9 +731,13 @@ def test_failed_create_token_leaves_no_policy_behind(agent: Agent) -> None:
 def test_invalid_token_rules_are_refused_before_anything_is_reset() -> None:
     agent = Agent(seed=SEED)
     agent.fire("deploy")
-    with pytest.raises(InvalidPolicyError) as caught:
+    with pytest.raises(ValueError) as caught:
         AgentConfig.build(acl="deny", tokens={"t": 'event "x" { policy = "list" }'})
-    assert str(caught.value) == 'Invalid event policy: &acl.EventRule{Event:"x", Policy:"list"}'
+    assert str(caught.value) == (
+        "tokens['t'] must be ACL rules in HCL or JSON, not 'event \"x\" { policy = \"list\" }' "
+        '(str): Invalid event policy: &acl.EventRule{Event:"x", Policy:"list"}'
+    )
+    assert isinstance(caught.value.__cause__, InvalidPolicyError)
     assert [e.name for e in agent.events] == ["deploy"]
     agent.reset()  # the previous, valid configuration
     assert agent.config.acl is None

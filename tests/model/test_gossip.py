@@ -25,6 +25,7 @@ from pytest_consul_events.model.agent import Agent
 from pytest_consul_events.model.clock import REAL_CLOCK, Clock, ManualClock
 from pytest_consul_events.model.gossip import Gossip, GossipSettings, NoServerError, TraceEntry
 from pytest_consul_events.model.serf import EVENT_BUFFER_SIZE
+from pytest_consul_events.validation import UnknownAgentError
 
 SEED = 7
 WAIT = 2.0  # how long a test waits for the background thread, in real seconds
@@ -539,7 +540,12 @@ def test_manual_release_count_and_target_together(make_net: MakeNet) -> None:
     assert net.gossip.release(2, to="node3") == 2
     assert net.names("node3") == ["e1", "e2"]
     assert net["node2"].events == []
-    assert net.gossip.release(to="nobody") == 0
+    with pytest.raises(UnknownAgentError) as info:
+        net.gossip.release(to="nobody")
+    assert str(info.value) == (
+        "to must be the node name of an agent of the cluster, one of 'node1', 'node2', 'node3', "
+        "not 'nobody' (str)"
+    )
     assert net.gossip.held == 4
 
 
@@ -601,7 +607,8 @@ def test_partition_cuts_a_clients_fire_from_the_server(make_net: MakeNet) -> Non
     net.gossip.partition(["node3"])
     with pytest.raises(NoServerError) as info:
         net["node3"].fire("deploy")
-    assert info.value.message == "rpc error making call: No known Consul servers"
+    # Unprefixed: agent/consul/client.go Client.RPC returns structs.ErrNoServers itself.
+    assert info.value.message == "No known Consul servers"
     assert str(info.value) == info.value.message
     with pytest.raises(NoServerError) as info:
         net.gossip.route(net["node3"], "dc1")
@@ -628,10 +635,15 @@ def test_partition_validates_the_groups(make_net: MakeNet) -> None:
     net = make_net()
     with pytest.raises(KeyError) as key_info:
         net.gossip.partition(["node1"], ["node9"])
-    assert key_info.value.args == ("node9",)
+    assert str(key_info.value) == (
+        "a name in groups[1] must be the node name of an agent of the cluster, one of 'node1', "
+        "'node2', 'node3', not 'node9' (str)"
+    )
     with pytest.raises(ValueError) as info:
         net.gossip.partition(["node1", "node2"], ["node2"])
-    assert str(info.value) == "'node2' is in two groups"
+    assert (
+        str(info.value) == "groups[1] must be a group of names not in groups[0], not 'node2' (str)"
+    )
     net["node1"].fire("e1")  # the failed calls split nothing
     assert net.names("node3") == ["e1"]
 
@@ -670,7 +682,8 @@ def test_a_stopped_server_takes_no_fire(make_net: MakeNet) -> None:
     net.gossip.set_running("node1", False)
     with pytest.raises(NoServerError) as info:
         net["node2"].fire("deploy")
-    assert info.value.message == "rpc error making call: No known Consul servers"
+    # agent/consul/client.go Client.RPC: structs.ErrNoServers, before any call (no prefix).
+    assert info.value.message == "No known Consul servers"
 
 
 def test_set_running_of_an_unknown_agent(make_net: MakeNet) -> None:
@@ -711,8 +724,8 @@ def test_a_client_without_a_server_of_its_own_cannot_fire_to_another_dc(
     make_net: MakeNet, cut_off: str
 ) -> None:
     # consul-events.md §3.2: the client sends Internal.EventFire to a server of its own
-    # datacenter, which forwards it (ForwardRPC); with no server it gets "No known Consul
-    # servers" (prefixed, as every error a client gets back over RPC).
+    # datacenter, which forwards it (ForwardRPC); with no server its own Client.RPC
+    # (agent/consul/client.go) answers structs.ErrNoServers before any call: not prefixed.
     net = make_net(TWO_DCS)
     if cut_off == "stopped":
         net.gossip.set_running("node1", False)
@@ -720,7 +733,7 @@ def test_a_client_without_a_server_of_its_own_cannot_fire_to_another_dc(
         net.gossip.partition(["node1"])  # node2 still reaches far1, but not its own server
     with pytest.raises(NoServerError) as info:
         net["node2"].fire("deploy", dc="dc2")
-    assert info.value.message == "rpc error making call: No known Consul servers"
+    assert info.value.message == "No known Consul servers"
     assert net["far1"].events == []
 
 
@@ -816,15 +829,19 @@ def test_trace_of_a_lost_and_a_held_delivery(make_net: MakeNet) -> None:
 @pytest.mark.parametrize(
     ("options", "text"),
     [
-        ({"delay": (2.0, 1.0)}, "delay must be (low, high) with 0 <= low <= high, not (2.0, 1.0)"),
+        (
+            {"delay": (2.0, 1.0)},
+            "delay must be a (low, high) pair of finite seconds with 0 <= low <= high, such as "
+            "(0.0, 0.5), not (2.0, 1.0) (tuple)",
+        ),
         (
             {"delay": (-1.0, 0.0)},
-            "delay must be (low, high) with 0 <= low <= high, not (-1.0, 0.0)",
+            "delay[0] must be a finite number of seconds >= 0, not -1.0 (float)",
         ),
-        ({"loss": 1.5}, "loss must be a probability between 0 and 1, not 1.5"),
-        ({"loss": -0.1}, "loss must be a probability between 0 and 1, not -0.1"),
-        ({"duplicate": 2}, "duplicate must be a probability between 0 and 1, not 2"),
-        ({"flush_after": -1}, "flush_after must not be negative, not -1"),
+        ({"loss": 1.5}, "loss must be a finite number from 0 to 1, not 1.5 (float)"),
+        ({"loss": -0.1}, "loss must be a finite number from 0 to 1, not -0.1 (float)"),
+        ({"duplicate": 2}, "duplicate must be a finite number from 0 to 1, not 2 (int)"),
+        ({"flush_after": -1}, "flush_after must be a finite number of seconds >= 0, not -1 (int)"),
     ],
 )
 def test_settings_validation(options: dict[str, Any], text: str) -> None:

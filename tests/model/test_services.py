@@ -60,24 +60,50 @@ def test_coerce_service_keeps_a_service() -> None:
 def test_coerce_service_rejects_other_types() -> None:
     with pytest.raises(TypeError) as info:
         coerce_service(42)  # type: ignore[arg-type]
-    assert str(info.value) == "a service is a name, a mapping or a Service, not int"
+    assert str(info.value) == (
+        "service must be a service name, a dict of service fields or a Service, not 42 (int)"
+    )
 
 
 def test_coerce_service_rejects_unknown_fields() -> None:
-    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+    with pytest.raises(TypeError) as info:
         coerce_service({"name": "web", "bogus": 1})
+    assert str(info.value) == (
+        "unknown key 'bogus' in service; accepted keys: address, enable_tag_override, id, meta, "
+        "name, port, tags"
+    )
 
 
-@pytest.mark.parametrize("spec", ["", {"name": ""}, Service(name="")])
-def test_coerce_service_rejects_missing_name(spec: object) -> None:
-    with pytest.raises(ValueError, match=r"^a service needs a name$"):
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        ("", "service must be a non-empty str, not '' (str)"),
+        ({"name": ""}, "service['name'] must be a non-empty str, not '' (str)"),
+        (
+            {"id": "x"},
+            "service must be a dict with a 'name' (a non-empty str), not {'id': 'x'} (dict)",
+        ),
+    ],
+)
+def test_coerce_service_rejects_missing_name(spec: object, text: str) -> None:
+    with pytest.raises(ValueError) as info:
         coerce_service(spec)  # type: ignore[arg-type]
+    assert str(info.value) == text
+
+
+def test_a_service_without_name_cannot_be_made() -> None:
+    with pytest.raises(ValueError) as info:
+        Service(name="")
+    assert str(info.value) == "name must be a non-empty str, not '' (str)"
 
 
 def test_coerce_services_rejects_a_bare_string() -> None:
     with pytest.raises(TypeError) as info:
         coerce_services("web")
-    assert str(info.value) == "services is a list of services; wrap a single name in a list"
+    assert str(info.value) == (
+        "services must be a list or tuple of services (names, dicts of service fields or "
+        "Services), not 'web' (str)"
+    )
 
 
 def test_coerce_services_coerces_each_item() -> None:

@@ -119,33 +119,64 @@ def test_module_and_function_markers_merge_acl_options(pytester: pytest.Pytester
                 consul_agent.fire("deploy", token="ghost")
             assert caught.value.message == "ACL not found"
 
-        @pytest.mark.consul_agent(acl=None)
+        @pytest.mark.consul_agent(acl=None, tokens={})
         def test_function_marker_can_turn_acls_off(consul_agent):
             assert consul_agent.acl.enabled is False
             consul_agent.fire("anything", token="ghost")
+
+        @pytest.mark.consul_agent(acl=None)
+        def test_a_closer_acl_none_drops_the_inherited_tokens(consul_agent):
+            assert consul_agent.config.tokens == {}
+            consul_agent.fire("deploy", token="ghost")
+
+        @pytest.mark.consul_agent(acl=None, tokens={"x": ""})
+        def test_tokens_beside_acl_none_are_an_error(consul_agent):
+            pass
         """
     )
-    run(pytester).assert_outcomes(passed=2)
+    result = run(pytester, "--tb=short")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.re_match_lines(
+        [
+            r"@pytest\.mark\.consul_agent\(acl=None, tokens=\{'x': ''\}\): tokens must be given "
+            r"with acl='allow' or acl='deny' \(ACLs are off\), not \{'x': ''\} \(dict\)$"
+        ]
+    )
 
 
 INVALID_OPTIONS = [
-    ('acl="maybe"', "ValueError: acl must be None, 'allow' or 'deny', not 'maybe'"),
-    ('acl="Deny"', "ValueError: acl must be None, 'allow' or 'deny', not 'Deny'"),
-    ("acl=True", "ValueError: acl must be None, 'allow' or 'deny', not True"),
-    ('management_token=""', "ValueError: management_token must be a non-empty string or None"),
-    ("management_token=5", "ValueError: management_token must be a non-empty string or None"),
-    ("default_token=None", "TypeError: default_token must be a string, not None"),
-    ('tokens={"t": 5}', "TypeError: tokens must map non-empty secrets to rules (strings)"),
-    ('tokens={"": ""}', "TypeError: tokens must map non-empty secrets to rules (strings)"),
-    ('tokens=["deployer"]', "TypeError: tokens must map non-empty secrets to rules (strings)"),
+    ('acl="maybe"', "ValueError: acl must be None, 'allow' or 'deny', not 'maybe' (str)"),
+    ('acl="Deny"', "ValueError: acl must be None, 'allow' or 'deny', not 'Deny' (str)"),
+    ("acl=True", "TypeError: acl must be None, 'allow' or 'deny', not True (bool)"),
+    (
+        'management_token=""',
+        "ValueError: management_token must be a non-empty str or None, not '' (str)",
+    ),
+    (
+        "management_token=5",
+        "TypeError: management_token must be a non-empty str or None, not 5 (int)",
+    ),
+    ("default_token=None", "TypeError: default_token must be a str, not None (NoneType)"),
+    ('acl="deny", tokens={"t": 5}', "TypeError: tokens['t'] must be a str, not 5 (int)"),
+    (
+        'acl="deny", tokens={"": ""}',
+        "ValueError: tokens keys must be a non-empty str, not '' (str)",
+    ),
+    (
+        'tokens=["deployer"]',
+        "TypeError: tokens must be a dict of str to str, not ['deployer'] (list)",
+    ),
     (
         """acl="deny", tokens={"t": 'event "deploy" { policy = "list" }'}""",
-        'InvalidPolicyError: Invalid event policy: &acl.EventRule{Event:"deploy", Policy:"list"}',
+        "ValueError: tokens['t'] must be ACL rules in HCL or JSON, not 'event \"deploy\" "
+        """{ policy = "list" }' (str): Invalid event policy: &acl.EventRule{Event:"deploy", """
+        'Policy:"list"}',
     ),
     (
         """acl="deny", tokens={"t": 'event "x" { policy = ["write"] }'}""",
-        "RulesParseError: Failed to parse ACL rules: At 1:22: root.event[0].Policy: unknown "
-        "type for string *ast.ListType",
+        "ValueError: tokens['t'] must be ACL rules in HCL or JSON, not 'event \"x\" "
+        """{ policy = ["write"] }' (str): Failed to parse ACL rules: At 1:22: """
+        "root.event[0].Policy: unknown type for string *ast.ListType",
     ),
 ]
 
@@ -168,7 +199,9 @@ def test_invalid_acl_options_are_errors_with_clear_messages(pytester: pytest.Pyt
     expected: list[str] = []  # in order: each test's header, then its error line
     for number, (_, message) in enumerate(INVALID_OPTIONS):
         expected.append(rf"_+ ERROR at setup of test_invalid_{number} _+$")
-        expected.append(rf"E\s+(\w+\.)*{re.escape(message)}$")
+        expected.append(
+            rf"@pytest\.mark\.consul_agent\(.*\): {re.escape(message.split(': ', 1)[1])}$"
+        )
     result.stdout.re_match_lines(expected)
 
 
@@ -187,7 +220,11 @@ def test_management_token_clashing_with_a_token_secret_is_an_error(
     result = run(pytester, "--tb=short")
     result.assert_outcomes(errors=1)
     result.stdout.re_match_lines(
-        [r"E\s+(\w+\.)*ACLStoreError: Invalid Token: SecretID is already in use$"]
+        [
+            r"@pytest\.mark\.consul_agent\(acl='deny', management_token='root', "
+            r"tokens=\{'root': ''\}\): tokens keys must be secrets other than 'anonymous' \(the "
+            r"anonymous token's\) and management_token, not 'root' \(str\)$"
+        ]
     )
 
 

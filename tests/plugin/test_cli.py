@@ -1,4 +1,5 @@
-"""The standalone server: ``python -m pytest_consul_events``."""
+"""The standalone server: ``python -m pytest_consul_events`` (the rest of its tests are in
+``tests/standalone``)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def test_serves_events_and_exits_cleanly_on_signal(sig: signal.Signals) -> None:
     assert [e["ID"] for e in listed] == [fired["ID"]]
     assert (config["NodeName"], config["Datacenter"]) == ("web-1", "dc7")
     assert process.returncode == 0, err
-    assert out == "Stopped.\n"
+    assert out == ""  # the address line was read above; messages go to stderr
+    assert err.endswith("pytest-consul-events: stopped\n")
 
 
 def test_busy_port_exits_with_status_1_and_a_message() -> None:
@@ -57,5 +59,21 @@ def test_busy_port_exits_with_status_1_and_a_message() -> None:
             text=True,
             timeout=10,
         )
-    assert result.returncode == 1
-    assert result.stderr.startswith(f"pytest-consul-events: cannot listen on 127.0.0.1:{port}: ")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"pytest-consul-events: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+
+
+def test_the_console_script_and_the_module_are_the_same_command() -> None:
+    from pytest_consul_events import cli
+    from pytest_consul_events.standalone import run
+
+    assert cli.main is run.main
+    version = subprocess.run(
+        [sys.executable, "-m", "pytest_consul_events", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (version.returncode, version.stdout) == (0, "pytest-consul-events 0.1.0\n")

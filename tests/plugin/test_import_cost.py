@@ -5,7 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("werkzeug", "consul", "re2", "hypothesis", "pytest_consul_events.fake", "requests")
+HEAVY = (
+    "werkzeug",
+    "consul",
+    "re2",
+    "hypothesis",
+    "requests",
+    "pytest_consul_events.fake",
+    "pytest_consul_events.strategies",
+    "pytest_consul_events._hypothesis_hook",
+)
 
 
 def test_importing_the_plugin_loads_nothing_heavy() -> None:

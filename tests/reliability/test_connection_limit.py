@@ -245,17 +245,17 @@ def test_each_agent_of_a_cluster_has_its_own_limit() -> None:
         (
             {"http_max_conns_per_client": -1},
             ValueError,
-            "http_max_conns_per_client must be at least 0, not -1",
+            "http_max_conns_per_client must be an int >= 0, not -1 (int)",
         ),
         (
             {"http_max_conns_per_client": True},
             TypeError,
-            "http_max_conns_per_client must be an integer, not True",
+            "http_max_conns_per_client must be an int >= 0, not True (bool)",
         ),
         (
             {"http_max_conns_per_client": "5"},
             TypeError,
-            "http_max_conns_per_client must be an integer, not '5'",
+            "http_max_conns_per_client must be an int >= 0, not '5' (str)",
         ),
     ],
     ids=["negative", "bool", "string"],

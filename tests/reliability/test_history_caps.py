@@ -50,9 +50,9 @@ def test_the_default_history_limit_is_ten_thousand() -> None:
 @pytest.mark.parametrize(
     ("value", "error", "text"),
     [
-        (0, ValueError, "history_limit must be at least 1, not 0"),
-        (False, TypeError, "history_limit must be an integer, not False"),
-        (2.5, TypeError, "history_limit must be an integer, not 2.5"),
+        (-1, ValueError, "history_limit must be an int >= 0, not -1 (int)"),
+        (False, TypeError, "history_limit must be an int >= 0, not False (bool)"),
+        (2.5, TypeError, "history_limit must be an int >= 0, not 2.5 (float)"),
     ],
 )
 def test_invalid_history_limits_are_refused(
@@ -61,6 +61,16 @@ def test_invalid_history_limits_are_refused(
     with pytest.raises(error) as raised:
         AgentConfig.build(history_limit=value)
     assert str(raised.value) == text
+
+
+def test_a_history_limit_of_0_keeps_everything() -> None:
+    agent = agent_with_history(*"abcdefghijkl", limit=0)
+    assert (len(agent.fired), agent.fired_dropped) == (12, 0)
+    with FakeConsulAgent(history_limit=0) as served:
+        for _ in range(12):
+            get(served, "/v1/event/list")
+        assert (len(served.requests), served.requests.dropped) == (12, 0)
+    assert Gossip(seed=1, trace_limit=0).trace_dropped == 0
 
 
 def test_assert_not_fired_fails_on_a_truncated_history_even_without_a_match() -> None:
@@ -201,3 +211,14 @@ def test_the_gossip_trace_keeps_the_latest_steps_numbered_on() -> None:
     ]
     assert gossip.trace_dropped == 2
     gossip.close()
+
+
+def test_strict_mode_still_fails_when_the_unimplemented_call_was_dropped() -> None:
+    with FakeConsulAgent(strict=True, history_limit=2) as agent:
+        get(agent, "/v1/kv/a")
+        for _ in range(3):
+            get(agent, "/v1/event/list")
+        assert list(agent.requests.unimplemented) == []
+        with pytest.raises(AssertionError) as failed:
+            agent.verify()
+    assert str(failed.value).splitlines()[1:] == ["  ... and 1 earlier ones no longer kept"]

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.metadata
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -518,51 +514,6 @@ def test_user_events_are_events_an_agent_could_hold(event: UserEvent) -> None:
 def test_from_type_uses_the_registered_strategies(event: UserEvent, service: Service) -> None:
     check_user_event(event)
     assert re.fullmatch(r"[a-z][a-z0-9-]*", service.name)
-
-
-def test_the_hook_is_registered_through_the_hypothesis_entry_point() -> None:
-    [entry] = [
-        e
-        for e in importlib.metadata.entry_points(group="hypothesis")
-        if e.value.startswith("pytest_consul_events")
-    ]
-    assert entry.value == "pytest_consul_events.strategies:_hypothesis_setup_hook"
-    code = textwrap.dedent(
-        """
-        from hypothesis import given, settings, strategies as st
-        from pytest_consul_events.model.event import UserEvent
-
-        @settings(max_examples=1, database=None)
-        @given(st.from_type(UserEvent))
-        def show(event):
-            print(event.id)
-
-        show()
-        """
-    )
-    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_NO_PLUGINS"}
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    )
-    assert ID_FORM.fullmatch(run.stdout.strip())  # a Consul ID: the hook ran on import
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**env, "HYPOTHESIS_NO_PLUGINS": "1"},
-    )
-    assert not ID_FORM.fullmatch(run.stdout.strip())  # without it, any string
-
-
-def test_the_plugin_does_not_import_the_strategies() -> None:
-    code = (
-        "import sys, pytest_consul_events.plugin; "
-        "print(sorted(m for m in sys.modules if m.startswith(('hypothesis', "
-        "'pytest_consul_events.strategies'))))"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert run.stdout.strip() == "[]"
 
 
 # -- delivery schedules ---------------------------------------------------------------------------
