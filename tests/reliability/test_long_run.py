@@ -153,7 +153,7 @@ def test_the_standalone_server_stays_the_same_size() -> None:
         assert listed.status == 200
         # Uncapped, the log and `fired` grew ~1.2 KB per pair: 42 MB over these 36,000 pairs.
         assert after_96k - after_24k < 4096, f"{after_24k} KiB, then {after_96k} KiB"
-        assert threads_of(process.pid) == threads
+        wait_until(lambda: threads_of(process.pid) == threads, what="the server's threads")
     finally:
         process.terminate()
         process.wait(timeout=10)
