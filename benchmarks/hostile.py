@@ -55,6 +55,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pytest_consul_events", "--port", "0"],
             stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             text=True,
             env=env,
         )
