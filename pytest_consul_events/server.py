@@ -871,19 +871,28 @@ class HTTPServer:
     # -- accepting -----------------------------------------------------------------------------
 
     def _accept_loop(self) -> None:
-        with selectors.DefaultSelector() as selector:
+        with selectors.DefaultSelector() as selector, selectors.DefaultSelector() as wake_only:
             selector.register(self._listener, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
+            wake_only.register(self._wake_r, selectors.EVENT_READ)
+            pause = 0.0  # Go's accept backoff after a temporary error: 5 ms doubling to 1 s
             while not self._stopping:
-                for key, _ in selector.select():
-                    if key.fileobj is self._wake_r or self._stopping:
+                if pause:
+                    if wake_only.select(pause):
                         return
-                    while not self._stopping:  # take every connection waiting
-                        try:
-                            sock, address = self._listener.accept()
-                        except OSError:  # none left (EAGAIN), or one that died in the queue
-                            break
-                        self._admit(sock, address)
+                elif any(key.fileobj is self._wake_r for key, _ in selector.select()):
+                    return
+                while not self._stopping:  # take every connection waiting
+                    try:
+                        sock, address = self._listener.accept()
+                    except (BlockingIOError, ConnectionAbortedError):
+                        pause = 0.0
+                        break  # none left, or one that died in the queue
+                    except OSError:  # out of descriptors or memory: wait, then try again
+                        pause = min(max(pause * 2, 0.005), 1.0)
+                        break
+                    pause = 0.0
+                    self._admit(sock, address)
 
     def _admit(self, sock: socket.socket, address: Any) -> None:
         """Count a new connection against its client's limit and serve it, or refuse it.
@@ -918,8 +927,14 @@ class HTTPServer:
         if refused:
             _refuse(sock)
             return
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        thread.start()
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            thread.start()
+        except (OSError, RuntimeError):  # the client left already, or no thread can be had
+            with self._lock:
+                self._uncount(connection)
+                self._connections.pop(connection, None)
+            sock.close()
 
     def _forget_hung_up(self, held: set[_Connection], limit: int) -> None:
         """Stop counting connections whose client already hung up but whose thread has not

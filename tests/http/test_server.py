@@ -477,3 +477,57 @@ def test_a_stopped_agent_refuses_connections_and_its_port_can_be_bound_again() -
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
     finally:
         again.stop()
+
+
+class _FailingAccepts:
+    """A listening socket whose first ``failures`` accepts fail as when descriptors run out."""
+
+    def __init__(self, sock: socket.socket, failures: int) -> None:
+        self._sock = sock
+        self.failures = failures
+
+    def accept(self) -> tuple[socket.socket, object]:
+        if self.failures:
+            self.failures -= 1
+            raise OSError(errno.EMFILE, "Too many open files")
+        return self._sock.accept()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._sock, name)
+
+
+def test_accept_errors_pause_the_accept_loop_and_it_serves_again() -> None:
+    # Go's Serve backs off (5 ms, doubling) on temporary accept errors; the loop neither spins
+    # nor dies.
+    agent = FakeConsulAgent()
+    flaky = _FailingAccepts(agent.server._listener, failures=4)
+    agent.server._listener = flaky  # type: ignore[assignment]
+    try:
+        agent.start()
+        assert_still_serving(agent)
+        assert flaky.failures == 0
+        assert agent.server._accept_thread is not None
+        assert agent.server._accept_thread.is_alive()
+    finally:
+        agent.stop()
+
+
+def test_a_connection_that_gets_no_thread_is_closed_and_not_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start = threading.Thread.start
+    refused: list[str] = []
+
+    def start_or_fail(thread: threading.Thread) -> None:
+        if thread.name == "consul-fake-conn" and not refused:
+            refused.append(thread.name)
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    with FakeConsulAgent() as agent:
+        monkeypatch.setattr(threading.Thread, "start", start_or_fail)
+        with socket.create_connection((agent.host, agent.port), timeout=5) as sock:
+            assert sock.recv(1) == b""  # closed at once
+        assert refused == ["consul-fake-conn"]
+        assert agent.server.connections_from("127.0.0.1") == 0
+        assert_still_serving(agent)
