@@ -871,14 +871,15 @@ class HTTPServer:
     # -- accepting -----------------------------------------------------------------------------
 
     def _accept_loop(self) -> None:
-        with selectors.DefaultSelector() as selector, selectors.DefaultSelector() as wake_only:
+        wake_only = select.poll()  # for the pauses: a poll object holds no descriptor
+        wake_only.register(self._wake_r, select.POLLIN)
+        with selectors.DefaultSelector() as selector:
             selector.register(self._listener, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
-            wake_only.register(self._wake_r, selectors.EVENT_READ)
             pause = 0.0  # Go's accept backoff after a temporary error: 5 ms doubling to 1 s
             while not self._stopping:
                 if pause:
-                    if wake_only.select(pause):
+                    if wake_only.poll(pause * 1000):
                         return
                 elif any(key.fileobj is self._wake_r for key, _ in selector.select()):
                     return
