@@ -32,10 +32,20 @@ Framing, as read in Go's source (``src/net/http/server.go``, ``request.go``, ``t
   a 1.0 request with ``chunked`` has the body its ``Content-Length`` says, or none.
 * A chunk-size line ends in CRLF (no other CR, no bare LF) within 4096 bytes, holds 1 to 16 hex
   digits after trailing white space and any extension are cut (``parseHexUint``: ``-1``,
-  ``0x5``, ``0_5`` and 17 digits are errors), and chunk overhead beyond 16 KiB more than
-  16 bytes per chunk plus twice the data is refused; the trailer must end within 4096 bytes.
-  A body Go cannot frame only closes the connection after the handler's answer
+  ``0x5``, ``0_5`` and 17 digits are errors); chunk-line bytes beyond 16 a chunk plus twice
+  its data may add up to 16 KiB, no more; the trailer must end within 4096 bytes. A body Go
+  cannot frame only closes the connection after the handler's answer
   (``chunkWriter.writeHeader``'s discard, up to ``maxPostHandlerReadBytes``).
+
+The connection limit is hashicorp/go-connlimit's, as Consul installs it (``agent/agent.go``):
+a connection is counted against its client IP when accepted and until it closes; one that
+would pass the limit (read from ``conn_limit`` as it arrives; 0 is none) gets the 429 bytes
+with a 10 ms write deadline from the accepting thread, and is closed without a thread of its
+own. A connection whose answer is out and whose client has hung up stops counting at once.
+
+Closing after an answer, the server sends FIN and waits up to 0.5 s (Go's
+``rstAvoidanceDelay``) for the client to hang up, reading at most 1 MiB meanwhile, so that a
+client still sending does not get a reset before it reads the answer.
 
 Why not h11, which frames HTTP/1.1 well: tried (0.16.0) against the cases above, it accepts
 chunk sizes of 17 to 20 hex digits and chunk-extension lines of any length, honours
