@@ -14,7 +14,9 @@ Benchmarks, in the order they run:
 * ``cluster_scale``: 1,000 events gossiped to 100 agents (CPU) vs 100 locked deques, and a
   growth grid over agents x events with a linear fit;
 * ``cluster_hostile``: the same with unordered, and with lossy and duplicating, gossip;
-* ``memory_per_agent``: bytes of an agent with a full buffer vs the raw payload and ID bytes.
+* ``memory_per_agent``: bytes of an agent with a full buffer vs the raw payload and ID bytes;
+* ``hostile``: a standalone server's peak memory and CPU under hostile input vs the same bytes
+  of benign traffic, and its resident size after many more requests.
 
 Progress goes to stderr. The table, then any extra tables (such as the growth grid) and the
 notes, go to stdout, as plain text, or with ``--markdown`` as Markdown (the plain table then
@@ -33,6 +35,7 @@ from benchmarks import (
     cluster,
     fire_throughput,
     fixture_overhead,
+    hostile,
     memory_per_agent,
     pyconsul_calls,
     startup,
@@ -59,6 +62,7 @@ BENCHMARKS: dict[str, Callable[[Settings], Report]] = {
     "cluster_scale": cluster.run_scale,
     "cluster_hostile": cluster.run_hostile,
     "memory_per_agent": memory_per_agent.run,
+    "hostile": hostile.run,
 }
 
 

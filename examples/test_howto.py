@@ -78,6 +78,8 @@ def test_only_the_deployer_may_fire(consul_agent):
     strict=True,                              # fail on calls to endpoints the fake lacks; default False
     server=True,                              # a server agent; False: a client agent (its fire
                                               # errors read "rpc error making call: ..."); default True
+    http_max_conns_per_client=50,             # Consul's per-client connection limit, 0 for none; default 200
+    history_limit=1000,                       # fired events and requests kept; default 10,000
 )
 def test_something(consul_agent): ...
 

@@ -24,6 +24,11 @@ above what the agent has, closest candidates first and the differing fields mark
       deploy  ltime=2  payload=b'v1' (differs)  service='web'
       deploy-canary (differs)  ltime=3  payload=b'v2'  service='web'
 
+The fired history is capped (``history_limit``, 10,000 by default): once older events were
+dropped, an answer that depends on them fails instead of passing on a partial history, and says
+how many were dropped: ``assert_not_fired`` and ``assert_fired(count=...)`` then always fail,
+``assert_fired`` and ``assert_fired_in_order`` when they find nothing.
+
 Misusing a helper (an unknown ``source``, ``payload`` and ``json`` together, a negative
 ``count`` or ``timeout``) raises :class:`TypeError` or :class:`ValueError` instead.
 
@@ -393,6 +398,23 @@ def _read(agent: Agent, source: str) -> list[UserEvent]:
     return agent.fired if source == "fired" else agent.events
 
 
+def _dropped(agent: Agent, source: str) -> int:
+    """How many fired events ``agent`` dropped from its history (0 for its buffer)."""
+    return agent.fired_dropped if source == "fired" else 0
+
+
+def _truncation_note(agent: Agent, source: str) -> list[str]:
+    """The line saying the answer cannot be trusted, when the fired history was cut."""
+    dropped = _dropped(agent, source)
+    if not dropped:
+        return []
+    earlier = _plural(dropped, "earlier fired event")
+    return [
+        f"history truncated: agent {agent.node_name} dropped {earlier} "
+        f"(history_limit={agent.config.history_limit}), so this answer cannot be trusted"
+    ]
+
+
 def _adjective(source: str) -> str:
     return "fired" if source == "fired" else "buffered"
 
@@ -466,6 +488,7 @@ def _missing_message(
         lines.append(f"{inventory}:" if events else inventory)
     lines.extend(_cap(_candidates(matcher, events), _SHOWN_CANDIDATES))
     lines.extend(_source_note(agent, matcher, source, found))
+    lines.extend(_truncation_note(agent, source))
     return "\n".join(lines)
 
 
@@ -527,8 +550,9 @@ def assert_fired(
 
     Without ``count``, passes when at least one fired event matches and returns the first
     (oldest) of them. With ``count=N``, passes only when exactly N match and returns them,
-    oldest first. ``source="events"`` looks at the events the agent holds (its buffer, where
-    ``ltime`` is the time it received them) instead of those fired through it.
+    oldest first, and never once the fired history dropped events (any might have matched).
+    ``source="events"`` looks at the events the agent holds (its buffer, where ``ltime`` is
+    the time it received them) instead of those fired through it.
 
     Raises:
         AssertionError: no event (or not exactly ``count``) matches; the message lists what
@@ -545,7 +569,7 @@ def assert_fired(
     if count is None:
         if matches:
             return matches[0]
-    elif len(matches) == count:
+    elif len(matches) == count and not _dropped(agent, source):
         return matches
     raise AssertionError(
         _missing_message(agent, matcher, source, events, count=count, found=len(matches))
@@ -569,7 +593,8 @@ def assert_not_fired(
     fired at all. ``source="events"`` looks at the agent's buffer instead.
 
     Raises:
-        AssertionError: some event matches; the message lists the matching ones.
+        AssertionError: some event matches; the message lists the matching ones. Also when
+            the fired history dropped events, which might have matched.
         TypeError, ValueError: the arguments are invalid (see the module docstring).
     """
     __tracebackhide__ = True
@@ -585,7 +610,8 @@ def assert_not_fired(
     _check_source(source)
     events = _read(agent, source)
     matches = [event for event in events if matcher.matches(event)]
-    if not matches:
+    truncation = _truncation_note(agent, source)
+    if not matches and not truncation:
         return
     description = matcher.describe()
     adjective = _adjective(source)
@@ -595,11 +621,12 @@ def assert_not_fired(
         expected = f"expected no {adjective} events"
     inventory = _inventory(agent, source, len(events))
     if description:
-        inventory += f", {len(matches)} matching:"
-    else:
+        inventory += f", {len(matches)} matching"
+    if matches:
         inventory += ":"
     lines = [expected, inventory]
     lines.extend(_cap([f"  {matcher.explain(event)[1]}" for event in matches], _SHOWN_IN_ORDER))
+    lines.extend(truncation)
     raise AssertionError("\n".join(lines))
 
 
@@ -703,6 +730,7 @@ def _order_message(
     inventory = _inventory(agent, source, len(events))
     lines.append(f"{inventory}, in order:" if events else inventory)
     lines.extend(_cap(listing, _SHOWN_IN_ORDER))
+    lines.extend(_truncation_note(agent, source))
     return "\n".join(lines)
 
 

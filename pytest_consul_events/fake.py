@@ -71,7 +71,8 @@ class FakeConsulAgent(Agent):
         with FakeConsulAgent(node_name="web-1") as agent:
             requests.put(f"{agent.url}/v1/event/fire/deploy")
 
-    The port is bound when the object is made, so a busy port raises ``OSError`` at once.
+    The port is bound when the object is made, so a busy port raises ``OSError`` at once; it
+    listens from :meth:`start` on, so a client of an agent never started is refused at once.
     Keyword options are those of :class:`~pytest_consul_events.model.agent.AgentConfig`, and
     ``clock`` (``"real"``, ``"manual"`` or a
     :class:`~pytest_consul_events.model.clock.ManualClock`).
@@ -111,12 +112,26 @@ class FakeConsulAgent(Agent):
         self.cluster: FakeConsulCluster | None = None
         """The cluster this agent belongs to (set by the cluster), or ``None``."""
         self.app = ConsulApp(self)
-        self.server = HTTPServer(self.app, host, port, on_stop=self.release_blocked)
+        self.app.log = RequestLog(limit=self._history_limit)
+        self.server = self._new_server(host, port)
         self._clients: list[Any] = []
         self._state = _NEW
         self.restart_hint = "call restart() to serve it again on the same address"
         """What a message about a stopped agent tells the user to do (a cluster says
         ``cluster.start_agent(...)``)."""
+
+    def _new_server(self, host: str, port: int) -> HTTPServer:
+        """An HTTP server for this agent, bound (not yet listening) to ``host:port``."""
+        return HTTPServer(
+            self.app, host, port, on_stop=self.release_blocked, conn_limit=self._conn_limit
+        )
+
+    def _conn_limit(self) -> int:
+        # Read at every new connection: the fixture reconfigures the agent for each test.
+        return self.config.http_max_conns_per_client
+
+    def _history_limit(self) -> int:
+        return self.config.history_limit
 
     @property
     def host(self) -> str:
@@ -189,7 +204,7 @@ class FakeConsulAgent(Agent):
         self.reset(dataclasses.replace(self.config, seed=self._rng.getrandbits(32)))
         for service in services:
             self.add_service(service)
-        self.server = HTTPServer(self.app, self.host, self.port, on_stop=self.release_blocked)
+        self.server = self._new_server(self.host, self.port)
         self._state = _NEW
         return self.start()
 
@@ -280,15 +295,20 @@ class FakeConsulAgent(Agent):
 
     def verify(self) -> None:
         """In strict mode, fail if a request since the last reset was for an endpoint the fake
-        does not serve (Consul's ``Invalid URL path`` 404); otherwise do nothing.
+        does not serve (Consul's ``Invalid URL path`` 404), including one the request log has
+        dropped past ``history_limit``; otherwise do nothing.
 
         Raises:
             AssertionError: :data:`STRICT_FAILURE` and the requests, one per line.
         """
-        missing = self.requests.unimplemented if self.strict else []
-        if missing:
-            lines = "\n".join(f"  {record}" for record in missing)
-            raise AssertionError(f"{STRICT_FAILURE}\n{lines}")
+        if not self.strict:
+            return
+        missing = self.requests.unimplemented
+        lines = [f"  {record}" for record in missing]
+        if missing.dropped:  # past history_limit: their paths are no longer known
+            lines.append(f"  ... and {missing.dropped} earlier ones no longer kept")
+        if lines:
+            raise AssertionError("\n".join([STRICT_FAILURE, *lines]))
 
     def use_acl_store(self, store: ACLStore) -> None:
         """Share ``store`` (a cluster's ACL system) from the next reset on."""
@@ -296,7 +316,8 @@ class FakeConsulAgent(Agent):
 
     @property
     def requests(self) -> RequestLog:
-        """Every HTTP request served since the last reset (tokens redacted), oldest first."""
+        """The HTTP requests served since the last reset (tokens redacted), oldest first: the
+        latest ``history_limit`` of them, with a count of those dropped."""
         return self.app.log
 
     def client(self, *, token: str | None = None, dc: str | None = None) -> consul.Consul:
@@ -419,8 +440,9 @@ class FakeConsulAgent(Agent):
         requests = list(self.requests)
         lines = [f"requests served ({len(requests)}):"]
         shown = requests[-REPORTED_REQUESTS:]
-        if len(shown) < len(requests):
-            lines.append(f"  ... {len(requests) - len(shown)} earlier requests")
+        earlier = len(requests) - len(shown) + self.requests.dropped
+        if earlier:
+            lines.append(f"  ... {earlier} earlier requests")
         lines.extend(
             f"  {record}" + ("" if record.implemented else "  (not served by the fake)")
             for record in shown

@@ -405,3 +405,37 @@ MAPSTRUCTURE_UNCONVERTIBLE = (
 )
 MAPSTRUCTURE_EXPECTED_MAP = "'{name}' expected a map, got '{got}'"
 MAPSTRUCTURE_EXPECTED_SLICE = "'{name}': source data must be an array or slice, got {got}"
+
+# -- The HTTP server in front of Consul's handlers ---------------------------------------------
+# Go's net/http conn.serve (src/net/http/server.go) answers requests it cannot read itself, raw:
+# "HTTP/1.1 " + status + GO_ERROR_HEADERS + body, then closes the connection.
+GO_ERROR_HEADERS = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+GO_BAD_REQUEST = "400 Bad Request"
+# server.go: errTooLarge, once the request line and headers pass MaxHeaderBytes + 4096
+GO_HEADERS_TOO_LARGE = "431 Request Header Fields Too Large"
+# server.go: isUnsupportedTEError; the status line, then this body
+GO_NOT_IMPLEMENTED = "501 Not Implemented"
+GO_UNSUPPORTED_TE = "Unsupported transfer encoding"
+# server.go: statusError{StatusHTTPVersionNotSupported, "unsupported protocol version"}
+GO_VERSION_NOT_SUPPORTED = "505 HTTP Version Not Supported"
+GO_UNSUPPORTED_VERSION = "unsupported protocol version"
+# server.go (*conn).readRequest: the badRequestError reasons, shown as "400 Bad Request: <reason>"
+GO_MISSING_HOST = "missing required Host header"
+GO_MALFORMED_HOST = "malformed Host header"
+GO_INVALID_HEADER_NAME = "invalid header name"
+# server.go: expectContinueReader's interim answer, and sendExpectationFailed's status
+GO_CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n"
+GO_EXPECTATION_FAILED = "417 Expectation Failed"
+
+# hashicorp/go-connlimit connlimit.go: tooManyConnsMsg and tooManyRequestsResponse, written by
+# HTTPConnStateFuncWithDefault429Handler to the connection over the limit, which it then closes.
+# Consul (agent/agent.go listenHTTP) installs it with a 10 ms write deadline.
+TOO_MANY_CONNS_MSG = (
+    "Your IP is issuing too many concurrent connections, please rate limit your calls\n"
+)
+TOO_MANY_REQUESTS_RESPONSE = (
+    "HTTP/1.1 429 Too Many Requests\r\n"
+    "Content-Type: text/plain\r\n"
+    f"Content-Length: {len(TOO_MANY_CONNS_MSG)}\r\n"
+    f"Connection: close\r\n\r\n{TOO_MANY_CONNS_MSG}"
+)

@@ -36,6 +36,10 @@ from pytest_consul_events.model.event import (
 )
 from pytest_consul_events.model.filters import compile_filters, received_filters
 from pytest_consul_events.model.gossip import NoKnownServersError
+from pytest_consul_events.model.limits import (
+    DEFAULT_HISTORY_LIMIT,
+    DEFAULT_HTTP_MAX_CONNS_PER_CLIENT,
+)
 from pytest_consul_events.model.ringbuffer import DEFAULT_EVENT_BUFFER_SIZE, RingBuffer
 from pytest_consul_events.model.serf import Receipt, SerfEvents, SerfUserEvent
 from pytest_consul_events.model.services import MAX_PORT, Service, coerce_services
@@ -89,6 +93,11 @@ class AgentConfig:
     default policy. ``management_token`` is a secret with every permission (Consul's
     ``acl.tokens.initial_management``); ``tokens`` maps secrets to the rules (HCL or JSON) of
     a token made for each; ``default_token`` is used by requests that carry none.
+
+    ``http_max_conns_per_client`` is Consul's limit on concurrent HTTP connections from one
+    client IP (0: no limit); the connection over it is answered 429 and closed.
+    ``history_limit`` caps :attr:`Agent.fired` and the request log (0: no cap): past it the
+    oldest records are dropped, and counted.
     """
 
     node_name: str = DEFAULT_NODE_NAME
@@ -102,8 +111,8 @@ class AgentConfig:
     management_token: str | None = None
     default_token: str = ""
     tokens: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    http_max_conns_per_client: int = 200
-    history_limit: int = 10_000
+    http_max_conns_per_client: int = DEFAULT_HTTP_MAX_CONNS_PER_CLIENT
+    history_limit: int = DEFAULT_HISTORY_LIMIT
 
     def __post_init__(self) -> None:
         """Check every field, so that no invalid config exists however it was made.
@@ -320,6 +329,7 @@ class Agent:
         self._serf = SerfEvents()
         self._services: dict[str, Service] = {s.id: s for s in config.services}
         self._fired: list[UserEvent] = []
+        self._fired_dropped = 0
         self._policy_counter = counter
         self._acl = acl
 
@@ -626,6 +636,10 @@ class Agent:
         with self._cond:
             # Concurrent fires may come back in any order: keep `fired` in Lamport order.
             bisect.insort(self._fired, message.stamped, key=_ltime_of)
+            limit = self.config.history_limit
+            if limit and len(self._fired) > limit:
+                del self._fired[0]  # the oldest; counted, so assertions know
+                self._fired_dropped += 1
             self._cond.notify_all()
         return event
 
@@ -713,10 +727,18 @@ class Agent:
         """Every event fired through this agent, in order, with the Lamport time serf gave it.
 
         Unlike :attr:`events`, this includes events whose filters kept them out of this
-        agent's own buffer, and is not limited to the buffer size.
+        agent's own buffer, and is not limited to the buffer size. It holds at most
+        ``history_limit`` events (all with 0): older ones are dropped and counted in
+        :attr:`fired_dropped`.
         """
         with self._cond:
             return list(self._fired)
+
+    @property
+    def fired_dropped(self) -> int:
+        """How many of the oldest fired events :attr:`fired` dropped since the last reset."""
+        with self._cond:
+            return self._fired_dropped
 
     def list_events(
         self,
@@ -897,6 +919,8 @@ def _make_token(
 
 __all__ = [
     "AGENT_OPTIONS",
+    "DEFAULT_HISTORY_LIMIT",
+    "DEFAULT_HTTP_MAX_CONNS_PER_CLIENT",
     "MAX_QUERY_TIME",
     "Agent",
     "AgentConfig",

@@ -28,12 +28,14 @@ import functools
 import heapq
 import random
 import threading
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import ConsulError, NoPathToDatacenterError
 from pytest_consul_events.model.clock import REAL_CLOCK, Clock, make_clock
+from pytest_consul_events.model.limits import DEFAULT_HISTORY_LIMIT
 from pytest_consul_events.model.serf import Receipt, SerfUserEvent
 from pytest_consul_events.validation import (
     check_agent_name,
@@ -175,7 +177,8 @@ class Gossip:
     """The LAN gossip of every datacenter of a simulated cluster, and the routing between them.
 
     Thread-safe. Deliveries that must wait are made by one background thread, started when
-    first needed and ended by :meth:`close`.
+    first needed and ended by :meth:`close`. The trace keeps the latest ``trace_limit`` steps
+    (10,000 by default, 0 for all); older ones are dropped and counted in :attr:`trace_dropped`.
     """
 
     def __init__(
@@ -184,6 +187,7 @@ class Gossip:
         seed: int,
         clock: Clock = REAL_CLOCK,
         settings: GossipSettings | None = None,
+        trace_limit: int = DEFAULT_HISTORY_LIMIT,
     ) -> None:
         """Raises ``TypeError`` or ``ValueError`` for a ``seed`` that is not an ``int`` >= 0,
         a ``clock`` :func:`~pytest_consul_events.model.clock.make_clock` does not take, or
@@ -204,7 +208,11 @@ class Gossip:
         self._held: list[_Pending] = []
         self._seq = 0
         self._flush_at: float | None = None
-        self._trace: list[tuple[float, str, str, str, SerfUserEvent, str]] = []
+        limit = check_int(trace_limit, "trace_limit", minimum=0)
+        self._trace: deque[tuple[float, str, str, str, SerfUserEvent, str]] = deque(
+            maxlen=limit or None
+        )
+        self._traced = 0  # steps ever recorded: those beyond the deque's length were dropped
         self._start = clock.now()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -378,6 +386,7 @@ class Gossip:
             with self._lock:
                 now = self.clock.now()
                 self._trace.append((now, "fire", source, "", message, "gossiped"))
+                self._traced += 1
                 for target in self._agents.values():
                     if target is origin or target.datacenter != origin.datacenter:
                         continue
@@ -402,6 +411,7 @@ class Gossip:
                 )
             with self._lock:
                 self._trace.extend(entries)
+                self._traced += len(entries)
 
     def _schedule(self, now: float, source: str, target: str, message: SerfUserEvent) -> None:
         settings = self.settings
@@ -576,10 +586,17 @@ class Gossip:
             return len(self._held)
 
     @property
+    def trace_dropped(self) -> int:
+        """How many of the oldest steps the trace dropped."""
+        with self._lock:
+            return self._traced - len(self._trace)
+
+    @property
     def trace(self) -> list[TraceEntry]:
-        """Every step so far, in order."""
+        """The latest steps, in order; ``seq`` keeps counting across the dropped ones."""
         with self._lock:
             raw = list(self._trace)
+            first = self._traced - len(raw) + 1
         return [
             TraceEntry(
                 seq=number,
@@ -592,13 +609,14 @@ class Gossip:
                 ltime=message.ltime,
                 outcome=outcome,
             )
-            for number, (at, kind, source, target, message, outcome) in enumerate(raw, start=1)
+            for number, (at, kind, source, target, message, outcome) in enumerate(raw, start=first)
         ]
 
     def _record(
         self, kind: str, source: str, target: str, message: SerfUserEvent, outcome: str
     ) -> None:
         self._trace.append((self.clock.now(), kind, source, target, message, outcome))
+        self._traced += 1
 
     # -- the delivery thread -------------------------------------------------------------------
 

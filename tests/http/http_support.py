@@ -1,5 +1,7 @@
 """Helpers for the HTTP conformance tests: two transports, exact expectations, raw sockets.
 
+The raw-socket helpers live in ``tests/wire.py`` and are re-exported here.
+
 Not a test module (no ``test_`` prefix); the conftest and the tests import it by name, which
 works because pytest puts this directory (it has no ``__init__.py``) on ``sys.path``.
 """
@@ -10,14 +12,18 @@ import dataclasses
 import http.client
 import json
 import re
-import socket
-import threading
-import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from werkzeug.test import Client
+from wire import (  # noqa: F401 (re-exported: the raw-socket helpers, shared with the reliability suite)
+    RawConnection,
+    new_threads,
+    raw_exchange,
+    uuid_to_uint64,
+    wait_until,
+)
 
 from pytest_consul_events.http.app import ConsulApp
 from pytest_consul_events.model.agent import Agent
@@ -243,13 +249,6 @@ def event_dict(
     }
 
 
-def uuid_to_uint64(event_id: str) -> int:
-    """Consul's ``uuidToUint64``, written out independently of the fake."""
-    lower = int(event_id[0:8] + event_id[9:13] + event_id[14:18], 16)
-    upper = int(event_id[19:23] + event_id[24:36], 16)
-    return lower ^ upper
-
-
 def fired_id(reply: Reply) -> str:
     """The ID in a successful fire answer, checked for go-uuid's shape."""
     assert reply.status == 200, reply.body
@@ -263,99 +262,3 @@ def list_index(reply: Reply) -> int:
     values = reply.values("X-Consul-Index")
     assert len(values) == 1, reply.headers
     return int(values[0])
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
-    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.001)
-
-
-# -- raw sockets --------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class RawResponse:
-    """One response read off a socket: status line, headers in order, body bytes."""
-
-    status_line: bytes
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    @property
-    def status(self) -> int:
-        return int(self.status_line.split(b" ", 2)[1])
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
-
-
-class RawConnection:
-    """A client socket that writes exact bytes and reads responses one by one."""
-
-    def __init__(self, host: str, port: int, timeout: float = 5.0) -> None:
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.file = self.sock.makefile("rb")
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def read_response(self, *, head_only: bool = False) -> RawResponse:
-        """Read a status line, headers and a ``Content-Length`` (or to-EOF) body."""
-        status_line = self.file.readline()
-        if not status_line:
-            raise ConnectionError("the server closed the connection without answering")
-        headers = []
-        while True:
-            line = self.file.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.decode("latin-1").rstrip("\r\n").partition(":")
-            headers.append((name, value.strip()))
-        response = RawResponse(status_line.rstrip(b"\r\n"), headers, b"")
-        if head_only or response.status in (100, 204, 304):
-            return response
-        length = response.header("Content-Length")
-        response.body = self.file.read(int(length)) if length is not None else self.file.read()
-        return response
-
-    def at_eof(self) -> bool:
-        """Whether the server has closed its side (waits up to the socket timeout)."""
-        try:
-            return self.file.read(1) == b""
-        except (TimeoutError, ConnectionResetError):
-            return False
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
-
-    def __enter__(self) -> RawConnection:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def raw_exchange(host: str, port: int, data: bytes, timeout: float = 5.0) -> bytes:
-    """Send ``data`` and return everything the server writes until it closes the connection."""
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(data)
-        chunks = []
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-
-
-def new_threads(before: Iterable[threading.Thread]) -> list[threading.Thread]:
-    """Live threads that were not in ``before``."""
-    known = set(before)
-    return [t for t in threading.enumerate() if t not in known and t.is_alive()]

@@ -441,9 +441,12 @@ def test_content_length_beyond_int63_is_a_bad_request(consul_agent: FakeConsulAg
 def test_header_value_with_a_control_character_is_a_bad_request(
     consul_agent: FakeConsulAgent, value: bytes
 ) -> None:
+    # net/textproto readMIMEHeader refuses the byte (validHeaderValueByte) with a
+    # ProtocolError: Go's bare 400, not the server's "invalid header value", which no request
+    # reaches since textproto checks values first.
     data = b"GET /v1/event/list HTTP/1.1\r\nHost: x\r\nX-Consul-Token: " + value + b"\r\n\r\n"
     got = exchange(consul_agent.host, consul_agent.port, data)
-    assert got.data == go_error(b"400 Bad Request: invalid header value")
+    assert got.data == go_error(b"400 Bad Request")
 
 
 def test_control_character_in_a_folded_header_is_a_bad_request(
@@ -451,7 +454,7 @@ def test_control_character_in_a_folded_header_is_a_bad_request(
 ) -> None:
     data = b"GET /v1/event/list HTTP/1.1\r\nHost: x\r\nX-Note: one\r\n t\x01wo\r\n\r\n"
     got = exchange(consul_agent.host, consul_agent.port, data)
-    assert got.data == go_error(b"400 Bad Request: invalid header value")
+    assert got.data == go_error(b"400 Bad Request")
 
 
 def test_zero_padded_content_length_is_its_value(consul_agent: FakeConsulAgent) -> None:
@@ -510,6 +513,10 @@ ENDLESS_HEADER = b"GET /v1/event/list HTTP/1.1\r\nHost: x\r\nX-Long: "
         pytest.param(LIST_GIGABYTE, "raw", 200, [], id="list-with-a-gigabyte-length"),
         pytest.param(FIRE_CHUNKED, "chunked", 200, [None], id="chunked-fire"),
         pytest.param(ENDLESS_HEADER, "raw", 431, [], id="endless-header"),
+        # A chunk size of -1 once made the server read the whole stream into memory.
+        pytest.param(FIRE_CHUNKED + b"-1\r\n", "raw", 200, [None], id="chunk-size-minus-one"),
+        pytest.param(FIRE_CHUNKED + b"0\r\nX-T: ", "raw", 200, [None], id="endless-trailer"),
+        pytest.param(FIRE_CHUNKED + b"5;", "raw", 200, [None], id="endless-chunk-extension"),
     ],
 )
 def test_memory_stays_bounded_for_a_huge_body(
