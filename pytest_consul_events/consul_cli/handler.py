@@ -30,7 +30,7 @@ import signal
 import stat
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from pytest_consul_events import messages
@@ -177,13 +177,24 @@ class HandlerRunner:
         self.recorder = recorder
         self.current: subprocess.Popen[bytes] | None = None
         self.calls = 0
+        self._starting = False
+        self._held: tuple[int, Callable[[], None]] | None = None
 
-    def forward(self, signum: int) -> None:
-        """Send ``signum`` to the running handler, if any (``agent.ForwardSignals``)."""
+    def forward(self, signum: int, then: Callable[[], None]) -> None:
+        """Send ``signum`` to the running handler, if any (``agent.ForwardSignals``), then call
+        ``then``.
+
+        A signal that arrives while a handler is being started (its process may already run
+        before ``Popen`` returns here) is held until the process is known, then forwarded.
+        """
+        if self._starting:
+            self._held = (signum, then)
+            return
         process = self.current
         if process is not None and process.returncode is None:
             with contextlib.suppress(OSError):
                 process.send_signal(signum)
+        then()
 
     def run(self, index: int, stdin: bytes) -> str | None:
         """Run the handler with ``stdin`` and ``CONSUL_INDEX=index``; wait for it."""
@@ -198,14 +209,19 @@ class HandlerRunner:
             "env": env,
             "stdin": _b64(stdin),
         }
+        self._starting = True
         try:
             process = self._start(argv, env)
         except StartError as exc:
+            self._starting = False
             message = messages.CLI_WATCH_HANDLER_NOT_STARTED.format(error=exc)
             if self.recorder is not None:
                 self.recorder.write({"event": "start-failed", **record, "error": str(exc)})
+            self._release_held()
             return message
         self.current = process
+        self._starting = False
+        self._release_held()
         if self.recorder is not None:
             self.recorder.write({"event": "start", **record, "pid": process.pid})
         outputs: tuple[list[bytes], list[bytes]] = ([], [])
@@ -240,6 +256,11 @@ class HandlerRunner:
         if error is None:
             return None
         return messages.CLI_WATCH_HANDLER_FAILED.format(error=error)
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self.forward(*held)
 
     def _start(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         name = argv[0] if argv else ""
@@ -283,8 +304,9 @@ def install_signal_forwarding(runner: HandlerRunner | None, on_shutdown: Any) ->
 
     def handle(signum: int, frame: Any) -> None:
         if runner is not None:
-            runner.forward(signum)
-        on_shutdown()
+            runner.forward(signum, on_shutdown)
+        else:
+            on_shutdown()
 
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)

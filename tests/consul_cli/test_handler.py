@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,3 +189,27 @@ def test_the_record_variable_is_taken_out_of_the_environment(
         os.close(read_fd)
         os.close(write_fd)
     assert Recorder.from_environment() is None
+
+
+def test_a_signal_during_the_start_of_a_handler_reaches_it_once_it_runs(tmp_path: Path) -> None:
+    # The handler's process can run (and a test see it run) before Popen returns: a SIGTERM
+    # that arrives in between is held until the process is known, then forwarded, and only
+    # then does the watch stop.
+    trapped, ready = tmp_path / "trapped", tmp_path / "ready"
+    os.mkfifo(ready)
+    handler = f"trap 'echo TERM > {trapped}; exit 0' TERM; echo set > {ready}; sleep 30 & wait"
+    runner = HandlerRunner([handler], shell=True)
+    start = runner._start
+    stopped: list[bool] = []
+
+    def start_then_signal(argv: list[str], env: dict[str, str]) -> Any:
+        process = start(argv, env)
+        assert ready.read_text() == "set\n"  # the handler runs, its trap is set
+        runner.forward(signal.SIGTERM, lambda: stopped.append(runner.current is process))
+        assert stopped == []  # held: the runner does not know the process yet
+        return process
+
+    runner._start = start_then_signal  # type: ignore[method-assign]
+    assert runner.run(1, b"[]\n") is None
+    assert stopped == [True]
+    assert trapped.read_text() == "TERM\n"
