@@ -181,7 +181,7 @@ def test_stop_returns_without_waiting_for_the_long_poll(
     elapsed = time.monotonic() - started
     fire_deploy("web", "1.0", client=consul_client)  # answers the abandoned poll
 
-    assert elapsed < 0.5
+    assert elapsed < 5.0  # well before the poll's 10 s wait: stop() does not wait for it
     assert watcher.join(WAIT_TIMEOUT)
     assert recorder.events == []
     assert consul_agent.blocked_queries == 0

@@ -28,6 +28,9 @@ from reliability_support import (
 from pytest_consul_events.fake import FakeConsulAgent
 
 BLOCKED = 20
+NOT_WAITING = 10.0
+"""Seconds within which stop() must return: far below the 10-minute wait of the blocked queries
+(and 50 times its 0.2 s grace), so only a stop that waits for them fails, not a slow machine."""
 
 
 def test_stop_with_20_blocked_py_consul_queries_answers_them_all_at_once() -> None:
@@ -54,8 +57,9 @@ def test_stop_with_20_blocked_py_consul_queries_answers_them_all_at_once() -> No
         for client in clients:
             client.http.session.close()
 
-    assert stopped_in < 0.5
-    assert answered_in < 1.0
+    # Behaviour, not speed: stop() and the answers come long before the queries' 10-minute wait.
+    assert stopped_in < NOT_WAITING
+    assert answered_in < NOT_WAITING
     assert [(int(i), [e["ID"] for e in events]) for i, events in answers] == [
         (index, [event.id])
     ] * BLOCKED
@@ -98,7 +102,7 @@ def test_stop_answers_blocked_raw_queries_with_connection_close_and_closes_the_r
         for sock in [*blocked, *idle, half]:
             sock.close()
 
-    assert stopped_in < 0.5  # grace is 0.2 s for the half-sent request
+    assert stopped_in < NOT_WAITING  # the half-sent request is cut after the 0.2 s grace
     for answer in answers:
         [response] = parse_responses(answer)
         assert (response.status, response.header("Connection")) == (200, "close")
@@ -148,7 +152,7 @@ def test_stop_during_a_storm_of_new_blocking_queries_returns_fast() -> None:
         agent.stop()
         for thread in threads:
             thread.join(timeout=10)
-    assert stopped_in < 0.5
+    assert stopped_in < NOT_WAITING
     assert set(outcomes) <= {"200", "closed", "refused", "reset"}
     assert "200" in outcomes
     assert agent.server.connection_count == 0
@@ -313,4 +317,4 @@ def test_a_suite_leaving_blocked_queries_ends_with_no_thread_or_socket_left(
         return {fd: link for fd, link in fds.items() if link.startswith(("socket:", "anon_inode:"))}
 
     assert network(after["fds"]) == network(start["fds"])
-    assert elapsed < count * 0.05 + 10  # a blocked query costs no test a wait
+    assert elapsed < 300  # no test waited for its query's 10 minutes (nor half of them)
