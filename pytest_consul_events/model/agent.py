@@ -211,6 +211,12 @@ AGENT_OPTIONS: tuple[str, ...] = tuple(field.name for field in dataclasses.field
 _DEFAULT_CONFIG = AgentConfig()
 
 
+def _seeded(seed: int) -> tuple[random.Random, str]:
+    """A random source for ``seed`` and the node ID it draws first."""
+    rng = random.Random(seed)
+    return rng, new_event_id(rng)
+
+
 def _ltime_of(event: UserEvent) -> int:
     return event.ltime
 
@@ -308,13 +314,16 @@ class Agent:
         failure leaves the agent as it was.
         """
         seed = config.seed if config.seed is not None else random.getrandbits(32)
-        rng = random.Random(seed)
-        node_id = new_event_id(rng)
+        # Seeding a Random costs more than the rest of a reset, and most tests never draw
+        # from it: it is made on first use (see _rng), unless the ACL store needs it now.
+        rng: random.Random | None = None
+        node_id = ""
         buffer: RingBuffer[UserEvent] = RingBuffer(config.buffer_size)
         acl = self._shared_acl
         counter = 0
         if acl is None and config.acl is not None:
             # Made now, so that ACLs hold from the first request.
+            rng, node_id = _seeded(seed)
             acl = _new_acl_store(config, rng)
         if acl is not None:
             for number, (secret, rules) in enumerate(config.tokens.items(), start=1):
@@ -323,8 +332,8 @@ class Agent:
                 )
         self.config = config
         self.seed = seed
-        self._rng = rng
-        self.node_id = node_id
+        self._seeded_rng = rng
+        self._node_id = node_id
         self._buffer = buffer
         self._serf = SerfEvents()
         self._services: dict[str, Service] = {s.id: s for s in config.services}
@@ -332,6 +341,26 @@ class Agent:
         self._fired_dropped = 0
         self._policy_counter = counter
         self._acl = acl
+
+    def _random(self) -> random.Random:
+        """The agent's random source, seeded with :attr:`seed` and made on first use: its
+        first draw is the node ID, the next ones the event IDs (so a seed replays both)."""
+        rng = self._seeded_rng
+        if rng is None:
+            with self._cond:
+                rng = self._seeded_rng
+                if rng is None:
+                    rng, self._node_id = _seeded(self.seed)
+                    self._seeded_rng = rng
+        return rng
+
+    _rng = property(_random)
+
+    @property
+    def node_id(self) -> str:
+        """The agent's node ID, drawn from its seed."""
+        self._random()
+        return self._node_id
 
     @property
     def acl(self) -> ACLStore:
