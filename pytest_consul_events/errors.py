@@ -88,3 +88,22 @@ class ServiceError(ConsulError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class NoServerError(ConsulError):
+    """The datacenter has no running server to take the fire."""
+
+
+class NoKnownServersError(NoServerError):
+    """A client agent reaches no server of its own datacenter: ``No known Consul servers``.
+
+    The client produces it itself: ``Client.RPC`` (agent/consul/client.go) returns
+    ``structs.ErrNoServers`` when ``router.FindLANRoute()`` finds no server, before any call is
+    made, so it is not wrapped like the errors a server sends back (``rpc error making call:``
+    comes from ``ConnPool.rpc`` in agent/pool/pool.go, around ``msgpackrpc.CallWithCodec``). A
+    stopped or partitioned server is one serf has declared failed, which removes it from the
+    client's router (``Client.nodeFail`` in agent/consul/client_serf.go).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(messages.NO_KNOWN_SERVERS)

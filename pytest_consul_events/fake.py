@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from pytest_consul_events import assertions
 from pytest_consul_events.http.app import ConsulApp
 from pytest_consul_events.http.requestlog import RequestLog
-from pytest_consul_events.model.acl import ACLStore
 from pytest_consul_events.model.agent import AGENT_OPTIONS, Agent, AgentConfig, Network
 from pytest_consul_events.model.clock import Clock, ManualClock, make_clock
 from pytest_consul_events.report import describe_error, printable
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     import consul
 
     from pytest_consul_events.cluster import FakeConsulCluster
+    from pytest_consul_events.model.acl import ACLStore
 
 
 REPORTED_REQUESTS = 30

@@ -4,8 +4,10 @@ the helpers that keep a report from failing."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pytest_consul_events.model.gossip import TraceEntry
+if TYPE_CHECKING:
+    from pytest_consul_events.model.gossip import TraceEntry
 
 _COLUMN = 14
 

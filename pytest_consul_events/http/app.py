@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pytest_consul_events import messages
 from pytest_consul_events.gocompat import regexp
 from pytest_consul_events.gocompat.query import QueryError, escaped_path, parse_query
-from pytest_consul_events.http import acl_endpoints, agent_endpoints, events, responses
+from pytest_consul_events.http import agent_endpoints, events, responses
 from pytest_consul_events.http.call import BODY_KEY, Call
 from pytest_consul_events.http.mux import Mux, Redirect, redirect_body
 from pytest_consul_events.http.requestlog import (
@@ -41,6 +41,21 @@ CONTROL_PREFIX = "/_fake/"
 prefix, before Consul's pipeline and outside the request log. Consul serves no such path (its
 index handler answers every path outside ``/v1/`` with a 404)."""
 
+
+def _acl(name: str) -> Handler:
+    """The ACL API's handler ``name``, whose module (and the ACL model behind it) is loaded on
+    the first ACL request: most agents never get one."""
+
+    def handler(call: Call, agent: Agent) -> Reply:
+        from pytest_consul_events.http import acl_endpoints
+
+        endpoint: Handler = getattr(acl_endpoints, name)
+        return endpoint(call, agent)
+
+    handler.__name__ = name
+    return handler
+
+
 ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
     # agent/http_register.go: pattern, allowed methods, handler
     ("/v1/event/fire/", ("PUT",), events.fire),
@@ -52,13 +67,13 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
     ("/v1/agent/service/deregister/", ("PUT",), agent_endpoints.deregister_service),
     ("/v1/status/leader", ("GET",), agent_endpoints.status_leader),
     ("/v1/status/peers", ("GET",), agent_endpoints.status_peers),
-    ("/v1/acl/policies", ("GET",), acl_endpoints.list_policies),
-    ("/v1/acl/policy", ("PUT",), acl_endpoints.create_policy),
-    ("/v1/acl/policy/", ("GET", "PUT", "DELETE"), acl_endpoints.policy_by_id),
-    ("/v1/acl/tokens", ("GET",), acl_endpoints.list_tokens),
-    ("/v1/acl/token", ("PUT",), acl_endpoints.create_token),
-    ("/v1/acl/token/self", ("GET",), acl_endpoints.token_self),
-    ("/v1/acl/token/", ("GET", "PUT", "DELETE"), acl_endpoints.token_by_id),
+    ("/v1/acl/policies", ("GET",), _acl("list_policies")),
+    ("/v1/acl/policy", ("PUT",), _acl("create_policy")),
+    ("/v1/acl/policy/", ("GET", "PUT", "DELETE"), _acl("policy_by_id")),
+    ("/v1/acl/tokens", ("GET",), _acl("list_tokens")),
+    ("/v1/acl/token", ("PUT",), _acl("create_token")),
+    ("/v1/acl/token/self", ("GET",), _acl("token_self")),
+    ("/v1/acl/token/", ("GET", "PUT", "DELETE"), _acl("token_by_id")),
 )
 
 

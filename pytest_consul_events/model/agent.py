@@ -13,19 +13,19 @@ import functools
 import random
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import (
     ConsulError,
     MissingNameError,
+    NoKnownServersError,
     NoPathToDatacenterError,
     PermissionDeniedError,
     ServiceError,
 )
 from pytest_consul_events.gocompat.strconv import go_quote
 from pytest_consul_events.messages import ANONYMOUS_TOKEN_SECRET, GLOBAL_MANAGEMENT_POLICY_ID
-from pytest_consul_events.model.acl import ACLStore, ResolvedACL, Token, parse_rules
 from pytest_consul_events.model.clock import Clock, ManualClock, make_clock
 from pytest_consul_events.model.event import (
     REMOTE_EXEC_NAME,
@@ -35,7 +35,6 @@ from pytest_consul_events.model.event import (
     new_event_id,
 )
 from pytest_consul_events.model.filters import compile_filters, received_filters
-from pytest_consul_events.model.gossip import NoKnownServersError
 from pytest_consul_events.model.limits import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_HTTP_MAX_CONNS_PER_CLIENT,
@@ -59,6 +58,10 @@ from pytest_consul_events.validation import (
     must_be,
     plain,
 )
+
+if TYPE_CHECKING:
+    # The ACL model is loaded when an agent first needs it: most tests never do.
+    from pytest_consul_events.model.acl import ACLStore, ResolvedACL, Token
 
 MAX_QUERY_TIME = 600.0
 """``maxQueryTime`` in agent/agent.go: the default and the cap of a blocking list, in seconds."""
@@ -170,6 +173,8 @@ class AgentConfig:
                         secret,
                     )
                 )
+            from pytest_consul_events.model.acl import parse_rules
+
             try:
                 parse_rules(rules)
             except ConsulError as exc:
@@ -280,8 +285,11 @@ class Agent:
             )  # fmt: skip
         self.clock = make_clock(clock)
         self.network = _check_network(network)
-        if acl_store is not None and not isinstance(acl_store, ACLStore):
-            raise TypeError(must_be("acl_store", "an ACLStore or None", acl_store))
+        if acl_store is not None:
+            from pytest_consul_events.model.acl import ACLStore
+
+            if not isinstance(acl_store, ACLStore):
+                raise TypeError(must_be("acl_store", "an ACLStore or None", acl_store))
         self._shared_acl = acl_store
         lock = threading.RLock()
         self._cond = threading.Condition(lock)
@@ -902,6 +910,8 @@ def _check_network(network: object) -> Network | None:
 
 def _new_acl_store(config: AgentConfig, rng: random.Random) -> ACLStore:
     """The ACL system of a lone agent: enforced when ``config.acl`` says so."""
+    from pytest_consul_events.model.acl import ACLStore
+
     return ACLStore(
         enabled=config.acl is not None,
         default_policy="deny" if config.acl == "deny" else "allow",

@@ -33,7 +33,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from pytest_consul_events import messages
-from pytest_consul_events.errors import ConsulError, NoPathToDatacenterError
+from pytest_consul_events.errors import (
+    NoKnownServersError,
+    NoPathToDatacenterError,
+    NoServerError,
+)
 from pytest_consul_events.model.clock import REAL_CLOCK, Clock, make_clock
 from pytest_consul_events.model.limits import DEFAULT_HISTORY_LIMIT
 from pytest_consul_events.model.serf import Receipt, SerfUserEvent
@@ -52,25 +56,6 @@ from pytest_consul_events.validation import (
 
 if TYPE_CHECKING:
     from pytest_consul_events.model.agent import Agent
-
-
-class NoServerError(ConsulError):
-    """The datacenter has no running server to take the fire."""
-
-
-class NoKnownServersError(NoServerError):
-    """A client agent reaches no server of its own datacenter: ``No known Consul servers``.
-
-    The client produces it itself: ``Client.RPC`` (agent/consul/client.go) returns
-    ``structs.ErrNoServers`` when ``router.FindLANRoute()`` finds no server, before any call is
-    made, so it is not wrapped like the errors a server sends back (``rpc error making call:``
-    comes from ``ConnPool.rpc`` in agent/pool/pool.go, around ``msgpackrpc.CallWithCodec``). A
-    stopped or partitioned server is one serf has declared failed, which removes it from the
-    client's router (``Client.nodeFail`` in agent/consul/client_serf.go).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(messages.NO_KNOWN_SERVERS)
 
 
 DELAY_ACCEPTED = "a (low, high) pair of finite seconds with 0 <= low <= high, such as (0.0, 0.5)"
