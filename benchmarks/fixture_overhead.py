@@ -4,30 +4,31 @@ Five modules of N tests each (2,000; 200 with ``--quick``), every test doing not
 its fixture:
 
 * ``empty``: no fixture (the reference every overhead is measured from);
-* ``noop``: ``bench_noop``, a do-nothing function fixture shaped like ``consul_agent``
-  (function scope, generator, on a session fixture): pytest's own floor for such a fixture;
+* ``noop``: ``bench_noop``, a do-nothing function fixture: pytest's own floor for a fixture;
 * ``httpserver``: pytest-httpserver's ``httpserver`` (a session server cleared after each test),
   the library made for the same job with another protocol;
 * ``consul_agent`` and ``consul_client``: the fixtures under test.
 
 Each module runs in its own pytest subprocess from a scratch directory, as a user's suite runs
 (no plugin, cache or dependency turned off), in alternating rounds (in order, then in reverse
-order...). A fixture's overhead is the median over the rounds of ``(t_fixture - t_empty) / N``,
-each the difference of two runs of the same round, on the session times measured inside pytest
-(collection, tests and session teardown; not interpreter start-up), so
-one-off costs (importing the fake and py-consul, starting the session server) are spread over the
-N tests, as a real suite pays them. The verdict uses CPU time (user + system of every thread of
-the process): on a shared machine the longer run's wall clock also collects more waiting for the
-CPU. Wall-clock overheads are in the notes. Each overhead is shown with its noise (a robust
-standard error of the per-round differences); a miss within twice that noise is ``UNSURE``.
+order...). Beside them, each round runs *interleaved* modules (``test_<n>_empty``,
+``test_<n>_noop``, ... in turn, in one process), so that every group of tests sees the same load:
+one with ``empty``, ``noop``, ``consul_agent`` and ``consul_client``, and one with ``empty``,
+``noop`` and ``httpserver`` (pytest-httpserver's server thread slows every other test of its
+process, so it gets a module of its own).
 
-Targets: ``consul_agent`` at most 100 µs per test and about a third of ``httpserver``'s overhead
+A fixture's cost per test, the verdict, is what a suite of N tests pays per test: the recurring
+cost (the median test of its group in the interleaved module, CPU, minus the median empty test)
+plus its one-off cost spread over the N tests (importing the fake and py-consul, starting the
+session server: the first test's extra CPU over a later one, in its own module, minus the same
+for the empty module). Both are medians over the rounds, robust to a busy machine's pauses.
+Each is shown with its noise (a robust standard error over the rounds); a miss within twice
+that noise is ``UNSURE``. The session times of the separate modules (their median CPU and wall
+clock per test, over an empty module's) go in the notes: they include everything, but on a
+shared machine they move by more than the costs measured.
+
+Targets: ``consul_agent`` at most 100 µs per test and about a third of ``httpserver``'s cost
 (a soft check, at most 0.4 of it); ``consul_client`` at most 300 µs.
-
-CPU time still moves with the load of the other cores. So each round also runs one
-*interleaved* module (``test_<n>_empty``, ``test_<n>_noop``, ... in turn) and compares the
-median CPU time of one test per group: the recurring per-test cost with the load the same for
-every group. That goes in the notes, beside a rough one-off cost from the warm-up runs.
 
 ``fixture_overhead_cluster`` (:func:`run_cluster`) measures ``consul_cluster`` the same way on
 500 tests: it builds three agents and starts three HTTP servers per test, so it has no target;
@@ -83,57 +84,91 @@ def _mixed_source(count: int, arguments: Mapping[str, str]) -> str:
     return header + "\n\n".join(tests)
 
 
+MIXED_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("empty", "noop", "agent", "client"),
+    ("empty", "noop", "httpserver"),
+)
+"""The interleaved modules: pytest-httpserver's thread would slow the consul variants' tests."""
+
+
 class _Measured:
-    """The runs of one benchmark: per-variant modules, interleaved modules, warm-up runs."""
+    """The runs of one benchmark: per-variant modules and interleaved modules, by round."""
 
     def __init__(self, count: int) -> None:
         self.count = count
         self.runs: dict[str, list[PytestRun]] = {}
-        self.mixed: list[PytestRun] = []
-        self.warm: dict[str, PytestRun] = {}
+        self.mixed: dict[tuple[str, ...], list[PytestRun]] = {}
 
     def per_test_us(self, variant: str, *, wall: bool = False) -> float:
         """Median session time of ``variant``'s module, per test."""
         values = [r.session_wall if wall else r.session_cpu for r in self.runs[variant]]
         return median(values) / self.count * 1e6
 
-    def paired_us(self, variant: str, *, wall: bool = False) -> list[float]:
-        """Per-test overhead of ``variant`` in each round: its run minus that round's empty run."""
+    def session_overhead_us(self, variant: str, *, wall: bool = False) -> float:
+        """Median over the rounds of ``variant``'s session time minus the empty module's, per
+        test (everything included, and all the noise of the machine)."""
+        return median(
+            [
+                ((f.session_wall - e.session_wall) if wall else (f.session_cpu - e.session_cpu))
+                / self.count
+                * 1e6
+                for f, e in zip(self.runs[variant], self.runs["empty"], strict=True)
+            ]
+        )
+
+    def _recurring_rounds(self, variant: str) -> list[float]:
+        group = next(g for g in self.mixed if variant in g)
         return [
-            ((f.session_wall - e.session_wall) if wall else (f.session_cpu - e.session_cpu))
-            / self.count
-            * 1e6
+            (r.group_cpu_medians[variant] - r.group_cpu_medians["empty"]) * 1e6
+            for r in self.mixed[group]
+        ]
+
+    def recurring_us(self, variant: str) -> float:
+        """The median test of ``variant`` minus the median empty test, interleaved (CPU)."""
+        return median(self._recurring_rounds(variant))
+
+    def _one_off_rounds(self, variant: str) -> list[float]:
+        def first_extra(run: PytestRun) -> float:
+            return (run.first_item_cpu - run.item_cpu_median) * 1e6
+
+        return [
+            first_extra(f) - first_extra(e)
             for f, e in zip(self.runs[variant], self.runs["empty"], strict=True)
         ]
 
-    def overhead_us(self, variant: str, *, wall: bool = False) -> float:
-        """Median of the per-round overheads of ``variant`` over the empty test (the runs of
-        one round are close in time, so each difference sees the same load)."""
-        return median(self.paired_us(variant, wall=wall))
+    def one_off_us(self, variant: str) -> float:
+        """What the first test of ``variant`` costs more than a later one (CPU, once a
+        session), over the empty module's first test."""
+        return median(self._one_off_rounds(variant))
+
+    def cost_us(self, variant: str) -> float:
+        """Per-test cost in a suite of ``count`` tests: recurring plus the one-off spread."""
+        return self.recurring_us(variant) + self.one_off_us(variant) / self.count
 
     def noise_us(self, variant: str) -> float:
-        """Robust standard error of the per-round CPU overheads of ``variant``."""
-        return median_se(self.paired_us(variant))
-
-    def recurring_us(self, variant: str, over: str = "empty") -> float:
-        """Median-test CPU time of ``variant`` minus ``over`` in the interleaved runs."""
-        return (
-            median([r.group_cpu_medians[variant] - r.group_cpu_medians[over] for r in self.mixed])
-            * 1e6
+        """Robust standard error of the per-round costs of ``variant``."""
+        return median_se(
+            [
+                recurring + one_off / self.count
+                for recurring, one_off in zip(
+                    self._recurring_rounds(variant), self._one_off_rounds(variant), strict=True
+                )
+            ]
         )
-
-    def one_off_ms(self, variant: str) -> float:
-        """Rough per-session cost of ``variant`` from the warm-up runs (CPU, ms)."""
-        spent = (self.warm[variant].session_cpu - self.warm["empty"].session_cpu) * 1000.0
-        return spent - WARM_TESTS * self.overhead_us(variant) / 1000.0
 
 
 def _measure(
-    arguments: Mapping[str, str], count: int, mixed_count: int, rounds: int, prefix: str
+    arguments: Mapping[str, str],
+    count: int,
+    mixed_count: int,
+    rounds: int,
+    prefix: str,
+    groups: tuple[tuple[str, ...], ...],
 ) -> _Measured:
     measured = _Measured(count)
     names = list(arguments)
     measured.runs = {name: [] for name in names}
+    measured.mixed = {group: [] for group in groups}
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         directory = Path(tmp)
         prepare_dir(directory)
@@ -141,12 +176,16 @@ def _measure(
             (directory / f"test_{name}.py").write_text(_module_source(count, argument))
             # Warm-up on a few tests: page cache, bytecode, first-use paths.
             (directory / f"warm_{name}.py").write_text(_module_source(WARM_TESTS, argument))
-            measured.warm[name] = run_pytest(directory, f"warm_{name}.py", WARM_TESTS)
-        (directory / _MIXED).write_text(_mixed_source(mixed_count, arguments))
+            run_pytest(directory, f"warm_{name}.py", WARM_TESTS)
+        for number, group in enumerate(groups):
+            source = _mixed_source(mixed_count, {name: arguments[name] for name in group})
+            (directory / f"test_mixed{number}.py").write_text(source)
         for index in range(rounds):
             for name in names if index % 2 == 0 else reversed(names):
                 measured.runs[name].append(run_pytest(directory, f"test_{name}.py", count))
-            measured.mixed.append(run_pytest(directory, _MIXED, mixed_count * len(names)))
+            for number, group in enumerate(groups):
+                run = run_pytest(directory, f"test_mixed{number}.py", mixed_count * len(group))
+                measured.mixed[group].append(run)
             log(f"  round {index + 1}/{rounds} done")
     return measured
 
@@ -164,9 +203,15 @@ def run(settings: Settings) -> Report:
         )
     count = settings.pick(2000, 200)
     rounds = settings.pick(6, 2)
-    m = _measure(VARIANTS, count, settings.pick(200, 50), rounds, "bench-fixture-overhead-")
-    empty = m.per_test_us("empty")
-    httpserver = m.overhead_us("httpserver")
+    m = _measure(
+        VARIANTS,
+        count,
+        settings.pick(500, 50),
+        rounds,
+        "bench-fixture-overhead-",
+        MIXED_GROUPS,
+    )
+    httpserver = m.cost_us("httpserver")
     report = Report()
     labels = {
         "noop": "do-nothing fixture",
@@ -175,31 +220,31 @@ def run(settings: Settings) -> Report:
         "client": "consul_client",
     }
     for variant, label in labels.items():
-        overhead, noise = m.overhead_us(variant), m.noise_us(variant)
+        cost, noise = m.cost_us(variant), m.noise_us(variant)
         target = TARGETS_US.get(variant)
         passed: bool | None = None
         unsure = False
         if target is not None:
-            passed, unsure = below(overhead, target, noise)
+            passed, unsure = below(cost, target, noise)
         report.rows.append(
             Row(
                 name=f"fixture_overhead[{label}]",
-                fake=m.per_test_us(variant),
-                baseline=empty,
+                fake=cost,
+                baseline=m.cost_us("noop"),
                 unit="us CPU/test",
-                target="-" if target is None else f"overhead <= {target:.0f} us",
-                measured=f"{overhead:+.0f} ± {noise:.0f} us",
+                target="-" if target is None else f"<= {target:.0f} us",
+                measured=f"{cost:+.0f} ± {noise:.0f} us",
                 passed=passed,
                 unsure=unsure,
             )
         )
-    share = m.overhead_us("agent") / httpserver if httpserver > 0 else float("nan")
+    share = m.cost_us("agent") / httpserver if httpserver > 0 else float("nan")
     report.rows.append(
         Row(
             name="fixture_overhead[consul_agent / httpserver]",
-            fake=m.overhead_us("agent"),
+            fake=m.cost_us("agent"),
             baseline=httpserver,
-            unit="us overhead",
+            unit="us/test",
             target=f"about 1/3 (flag > {HTTPSERVER_SHARE})",
             measured=f"{share:.2f}",
             passed=share <= HTTPSERVER_SHARE,
@@ -207,19 +252,21 @@ def run(settings: Settings) -> Report:
         )
     )
     report.notes.append(
-        f"fixture_overhead: {count} tests x {rounds} rounds per module, alternating; empty test "
-        f"{fmt(empty, 'us CPU')} per test (session CPU median / {count}); overheads over it "
-        f"(CPU): do-nothing fixture {m.overhead_us('noop'):+.0f} us, httpserver "
-        f"{httpserver:+.0f} us, consul_agent {m.overhead_us('agent'):+.0f} us, consul_client "
-        f"{m.overhead_us('client'):+.0f} us; wall clock: "
-        + ", ".join(f"{labels[v]} {m.overhead_us(v, wall=True):+.0f} us" for v in labels)
+        f"fixture_overhead: {count} tests x {rounds} rounds; cost per test over an empty test "
+        "(CPU) = recurring (interleaved median test) + one-off / "
+        f"{count}: "
+        + ", ".join(
+            f"{labels[v]} {m.recurring_us(v):+.0f} us + {m.one_off_us(v) / 1000:.1f} ms / {count}"
+            for v in labels
+        )
+        + "; the ratio column is each cost over the do-nothing fixture's"
     )
     report.notes.append(
-        "fixture_overhead, interleaved module (median test, CPU, over an empty test): "
-        + ", ".join(f"{labels[v]} {m.recurring_us(v):+.0f} us" for v in labels)
-        + "; one-off per session (one "
-        + f"{WARM_TESTS}-test run, CPU): "
-        + ", ".join(f"{labels[v]} ~{m.one_off_ms(v):.0f} ms" for v in labels)
+        f"fixture_overhead, session times of the separate modules (median over the rounds, per "
+        f"test, over the empty module; empty {fmt(m.per_test_us('empty'), 'us CPU')}): CPU "
+        + ", ".join(f"{labels[v]} {m.session_overhead_us(v):+.0f} us" for v in labels)
+        + "; wall clock "
+        + ", ".join(f"{labels[v]} {m.session_overhead_us(v, wall=True):+.0f} us" for v in labels)
     )
     return report
 
@@ -239,21 +286,26 @@ def run_cluster(settings: Settings) -> Report:
     count = settings.pick(500, 100)
     rounds = settings.pick(4, 2)
     m = _measure(
-        _CLUSTER_ARGUMENTS, count, settings.pick(250, 50), rounds, "bench-cluster-overhead-"
+        _CLUSTER_ARGUMENTS,
+        count,
+        settings.pick(250, 50),
+        rounds,
+        "bench-cluster-overhead-",
+        (("empty", "cluster"),),
     )
-    overhead_ms = m.overhead_us("cluster") / 1000.0
+    cost_ms = m.cost_us("cluster") / 1000.0
     noise_ms = m.noise_us("cluster") / 1000.0
-    wall_ms = m.overhead_us("cluster", wall=True) / 1000.0
+    wall_ms = m.session_overhead_us("cluster", wall=True) / 1000.0
     report = Report()
     report.rows.append(
         Row(
             name="fixture_overhead[consul_cluster]",
-            fake=m.per_test_us("cluster") / 1000.0,
+            fake=cost_ms,
             baseline=m.per_test_us("empty") / 1000.0,
             unit="ms CPU/test",
             target=f"flag if > {CLUSTER_FLAG_MS:g} ms",
-            measured=f"{overhead_ms:+.2f} ± {noise_ms:.2f} ms CPU, {wall_ms:+.2f} ms wall",
-            passed=overhead_ms <= CLUSTER_FLAG_MS and wall_ms <= CLUSTER_FLAG_MS,
+            measured=f"{cost_ms:+.2f} ± {noise_ms:.2f} ms CPU, {wall_ms:+.2f} ms wall",
+            passed=cost_ms <= CLUSTER_FLAG_MS and wall_ms <= CLUSTER_FLAG_MS,
             soft=True,
         )
     )
@@ -261,8 +313,7 @@ def run_cluster(settings: Settings) -> Report:
         f"fixture_overhead[consul_cluster]: {count} tests x {rounds} rounds per module (3 agents "
         f"built and served per test); recurring (interleaved, median test) "
         f"{m.recurring_us('cluster') / 1000:+.2f} ms CPU over empty; one-off per session "
-        f"~{m.one_off_ms('cluster'):.0f} ms CPU; wall clock "
-        f"{fmt(m.per_test_us('cluster', wall=True) / 1000, 'ms')}/test vs "
-        f"{fmt(m.per_test_us('empty', wall=True) / 1000, 'ms')}/test empty"
+        f"~{m.one_off_us('cluster') / 1000:.0f} ms CPU; session CPU "
+        f"{m.session_overhead_us('cluster') / 1000:+.2f} ms/test over empty"
     )
     return report

@@ -198,6 +198,21 @@ class _SessionState:
         self._resolver: Resolver | None = None
         self.agent: FakeConsulAgent | None = None
         self.hooks_registered = False
+        self._overridden: dict[str, bool] = {}
+
+    def defaults(self, item: pytest.Item, fixture: str) -> object:
+        """The value of the defaults fixture ``fixture`` for ``item``: none unless a conftest or
+        a test module overrides it.
+
+        Not a declared dependency of the fixtures, because pytest charges every test for each
+        one: the fixture is looked up, for each test, only in a suite that overrides it.
+        """
+        overridden = self._overridden.get(fixture)
+        if overridden is None:
+            overridden = self._overridden[fixture] = _is_overridden(item.session, fixture)
+        if not overridden:
+            return _NO_DEFAULTS
+        return item._request.getfixturevalue(fixture)  # type: ignore[attr-defined]
 
     @property
     def resolver(self) -> Resolver:
@@ -207,6 +222,18 @@ class _SessionState:
 
             self._resolver = Resolver(self.settings)
         return self._resolver
+
+
+_NO_DEFAULTS: Mapping[str, Any] = {}
+
+
+def _is_overridden(session: pytest.Session, fixture: str) -> bool:
+    """Whether some conftest, module or class defines ``fixture`` again (collection is over,
+    so every definition is known). ``True`` when pytest's registry cannot be read."""
+    definitions = getattr(getattr(session, "_fixturemanager", None), "_arg2fixturedefs", None)
+    if not isinstance(definitions, dict):
+        return True
+    return len(definitions.get(fixture, ())) > 1
 
 
 def _state(config: pytest.Config) -> _SessionState:
@@ -340,8 +367,9 @@ def consul_agent_defaults() -> Mapping[str, Any]:
     """Session scope: suite-wide default options of ``consul_agent`` (none here).
 
     Override it in a ``conftest.py`` to give every test below it the same agent, e.g.
-    ``return {"node_name": "web-1", "services": ["web"]}``. Markers override it; it overrides
-    the ini options. Keep the override free of ``request``: it is looked up for every test.
+    ``return {"node_name": "web-1", "services": ["web"]}``. Markers and the command line
+    override it; it overrides the ini options. Once overridden it is looked up for every test:
+    keep it session-scoped and free of ``request``.
     """
     return {}
 
@@ -364,7 +392,7 @@ def consul_agent_server() -> FakeConsulAgent:
 
 
 @pytest.fixture
-def consul_agent(consul_agent_defaults: Mapping[str, Any]) -> FakeConsulAgent:
+def consul_agent() -> FakeConsulAgent:
     """Function scope: the fake agent, cleared and configured for this test.
 
     Returns a :class:`~pytest_consul_events.fake.FakeConsulAgent` served at
@@ -384,7 +412,8 @@ def consul_agent(consul_agent_defaults: Mapping[str, Any]) -> FakeConsulAgent:
         agent = _session_agent(item)
         state = item.config.stash[_STATE]
     assert state is not None
-    problem = state.resolver.prepare_agent(agent, item, consul_agent_defaults)
+    defaults = state.defaults(item, "consul_agent_defaults")
+    problem = state.resolver.prepare_agent(agent, item, defaults)
     if problem is not None:
         _option_error(problem)
     stash = item.stash
@@ -420,7 +449,7 @@ def consul_env(consul_agent: FakeConsulAgent, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
-def consul_cluster(consul_cluster_defaults: Mapping[str, Any]) -> Iterator[FakeConsulCluster]:
+def consul_cluster() -> Iterator[FakeConsulCluster]:
     """Function scope: a cluster of fake agents joined by simulated gossip, served over HTTP.
 
     Yields a :class:`~pytest_consul_events.cluster.FakeConsulCluster`; by default three agents
@@ -434,14 +463,16 @@ def consul_cluster(consul_cluster_defaults: Mapping[str, Any]) -> Iterator[FakeC
     from pytest_consul_events.errors import ConsulError
 
     item = _current_item()
-    resolver = _state(item.config).resolver
+    state = _state(item.config)
+    resolver = state.resolver
+    defaults = state.defaults(item, "consul_cluster_defaults")
     problem = None
     try:
-        cluster = FakeConsulCluster(**resolver.cluster_options(item, consul_cluster_defaults))
+        cluster = FakeConsulCluster(**resolver.cluster_options(item, defaults))
     except OptionError as exc:
         problem = str(exc)
     except (TypeError, ValueError, ConsulError) as exc:
-        problem = f"{resolver.cluster_culprit(item, consul_cluster_defaults)}: {exc}"
+        problem = f"{resolver.cluster_culprit(item, defaults)}: {exc}"
     if problem is not None:
         _option_error(problem)  # outside the except blocks: one line, no chained traceback
     cluster.start()

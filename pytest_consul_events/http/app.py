@@ -17,7 +17,6 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from pytest_consul_events import messages
-from pytest_consul_events.gocompat import regexp
 from pytest_consul_events.gocompat.query import QueryError, escaped_path, parse_query
 from pytest_consul_events.http import agent_endpoints, events, responses
 from pytest_consul_events.http.call import BODY_KEY, Call
@@ -33,6 +32,8 @@ from pytest_consul_events.model.agent import Agent
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from pytest_consul_events.gocompat.regexp import GoRegexp
 
 Handler = Callable[[Call, Agent], Reply]
 UNIMPLEMENTED_KEY = "consul_fake.unimplemented"
@@ -78,9 +79,11 @@ ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = (
 
 
 @functools.lru_cache(maxsize=1)
-def _go_printable() -> regexp.GoRegexp:
+def _go_printable() -> GoRegexp:
     # Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space,
     # by Go's own Unicode tables (the regexp port carries them), not Python's.
+    from pytest_consul_events.gocompat import regexp  # loaded by the first non-ASCII path
+
     return regexp.compile(r"\A[\pL\pM\pN\pP\pS ]*\z")
 
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import InvalidFilterError
-from pytest_consul_events.gocompat import regexp
-from pytest_consul_events.model.services import Service
+
+if TYPE_CHECKING:
+    # The Go regexp port (with Go's Unicode tables) loads on the first filter: most events
+    # have none.
+    from pytest_consul_events.gocompat import regexp
+    from pytest_consul_events.model.services import Service
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +88,8 @@ def received_filters(node: str, service: str, tag: str) -> EventFilters | None:
 def _compile(pattern: str, template: str) -> regexp.GoRegexp | None:
     if not pattern:
         return None
+    from pytest_consul_events.gocompat import regexp
+
     try:
         return regexp.compile(pattern)
     except regexp.GoRegexpError as exc:

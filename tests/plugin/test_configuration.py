@@ -566,3 +566,31 @@ def test_defaults_and_ini_hold_under_xdist(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest_subprocess(*RUN, "-n", "2", timeout=120).assert_outcomes(passed=4)
+
+
+def test_defaults_fixture_overridden_in_a_class_or_per_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        class TestWeb:
+            @pytest.fixture
+            def consul_agent_defaults(self):
+                return {"node_name": "web-1"}
+
+            def test_in_the_class(self, consul_agent):
+                assert consul_agent.node_name == "web-1"
+
+        def test_outside_the_class(consul_agent):
+            assert consul_agent.node_name == "node1"
+
+        class TestPerTest:
+            @pytest.fixture(params=["a", "b"])
+            def consul_agent_defaults(self, request):
+                return {"node_name": request.param}
+
+            def test_each(self, consul_agent, consul_agent_defaults):
+                assert consul_agent.node_name == consul_agent_defaults["node_name"]
+        """
+    )
+    pytester.runpytest(*RUN).assert_outcomes(passed=4)
