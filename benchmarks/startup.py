@@ -30,7 +30,6 @@ moves less with the load of a shared machine, is shown beside it.
 
 from __future__ import annotations
 
-import os
 import re
 import resource
 import subprocess
@@ -86,6 +85,7 @@ def _plugin_import_ms(python: Path) -> float:
             capture_output=True,
             text=True,
             check=False,
+            env=_environment(),
         )
         for line in completed.stderr.splitlines():
             found = _IMPORT_LINE.match(line)
@@ -96,22 +96,7 @@ def _plugin_import_ms(python: Path) -> float:
 
 def _environment(**extra: str) -> dict[str, str]:
     """The parent's environment without what would change how pytest or Python runs."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key
-        not in (
-            "PYTHONPATH",
-            "PYTHONHOME",
-            "PYTHONDONTWRITEBYTECODE",
-            "PYTHONPYCACHEPREFIX",
-            "PYTEST_ADDOPTS",
-            "PYTEST_PLUGINS",
-            "VIRTUAL_ENV",
-        )
-    }
-    env.update(extra)
-    return env
+    return venvs.clean_environment(**extra)
 
 
 def _measure(

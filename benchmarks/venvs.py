@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,9 +40,35 @@ class SetupError(RuntimeError):
     """A venv could not be made or a package could not be built or installed."""
 
 
+ISOLATING = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPYCACHEPREFIX",
+    "PYTEST_ADDOPTS",
+    "PYTEST_PLUGINS",
+    "VIRTUAL_ENV",
+)
+"""Variables that would change how Python or pytest runs in a venv (a ``PYTHONPATH`` pointing at
+the checkout would put the package in the baseline venv too)."""
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The parent's environment without :data:`ISOLATING`, plus ``extra``."""
+    env = {key: value for key, value in os.environ.items() if key not in ISOLATING}
+    env.update(extra)
+    return env
+
+
 def _run(command: Sequence[str], *, cwd: Path | None = None) -> str:
     completed = subprocess.run(
-        list(command), cwd=cwd, capture_output=True, text=True, check=False, timeout=900
+        list(command),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+        env=clean_environment(),
     )
     if completed.returncode != 0:
         raise SetupError(
@@ -109,7 +136,8 @@ class Venv:
             "import importlib.metadata as m, json; print(json.dumps(sorted("
             "f'{e.name} = {e.value}' for e in m.entry_points(group='pytest11'))))"
         )
-        listed: list[str] = json.loads(_run([str(self.python), "-c", code]))
+        # From the venv's own directory: a checkout in the working directory would be listed.
+        listed: list[str] = json.loads(_run([str(self.python), "-c", code], cwd=self.path))
         return listed
 
 
