@@ -32,22 +32,19 @@ import pytest
 
 from pytest_consul_events.errors import ConsulError
 from pytest_consul_events.model.clock import make_clock
+from pytest_consul_events.plugin import CLUSTER_MARKER, HOST_ENV, PORT_ENV, STRICT_MARKER
+from pytest_consul_events.plugin import MARKER as AGENT_MARKER
 
 if TYPE_CHECKING:
     from pytest_consul_events.fake import FakeConsulAgent
     from pytest_consul_events.model.agent import AgentConfig
     from pytest_consul_events.model.clock import ManualClock
 
-AGENT_MARKER = "consul_agent"
-CLUSTER_MARKER = "consul_cluster"
-STRICT_MARKER = "consul_strict"
 AGENT_DEFAULTS_FIXTURE = "consul_agent_defaults"
 ACL_ONLY_OPTIONS = ("tokens", "management_token", "default_token")
 """Options that mean something only with ACLs on."""
 CLUSTER_DEFAULTS_FIXTURE = "consul_cluster_defaults"
 
-HOST_ENV = "PYTEST_CONSUL_EVENTS_HOST"
-PORT_ENV = "PYTEST_CONSUL_EVENTS_PORT"
 DEFAULT_HOST = "127.0.0.1"
 
 _TRUE = frozenset(("y", "yes", "t", "true", "on", "1"))
@@ -120,12 +117,12 @@ BOTH = AGENT | CLUSTER
 
 @dataclasses.dataclass(frozen=True)
 class IniOption:
-    """An ini option ``consul_<option>``: the default of the marker option ``<option>``."""
+    """An ini option ``consul_<option>``: the default of the marker option ``<option>`` (its
+    help text is the plugin's, which registers it)."""
 
     option: str
     parse: Callable[[str], Any]
     fixtures: frozenset[str]
-    help: str
 
     @property
     def name(self) -> str:
@@ -134,32 +131,26 @@ class IniOption:
 
 
 INI_OPTIONS: tuple[IniOption, ...] = (
-    IniOption("seed", _as_int, BOTH, "seed of agents and clusters whose markers set none"),
-    IniOption("strict", _as_bool, AGENT, "fail tests that call endpoints the fake lacks"),
-    IniOption("clock", _choice("real", "manual"), BOTH, "'real' or 'manual' test clock"),
-    IniOption("node_name", _as_str, AGENT, "node name of consul_agent"),
-    IniOption("datacenter", _as_str, AGENT, "datacenter of consul_agent"),
-    IniOption("server", _as_bool, AGENT, "whether consul_agent is a server"),
-    IniOption("buffer_size", _as_int, AGENT, "events consul_agent keeps (Consul: 256)"),
-    IniOption("dev_mode", _as_bool, BOTH, "pretty-print JSON like consul agent -dev"),
-    IniOption("acl", _choice("allow", "deny"), BOTH, "enforce ACLs with this default policy"),
-    IniOption("management_token", _as_str, BOTH, "a secret with every permission"),
-    IniOption("default_token", _as_str, BOTH, "token of requests that send none"),
-    IniOption(
-        "http_max_conns_per_client",
-        _as_int,
-        AGENT,
-        "connections per client address (Consul: 200; 0: no limit)",
-    ),
-    IniOption("history_limit", _as_int, AGENT, "requests and fires kept per agent"),
-    IniOption("unordered", _as_bool, CLUSTER, "clusters deliver in random order"),
-    IniOption("delay", _as_pair, CLUSTER, "LOW,HIGH seconds of latency per delivery"),
-    IniOption("loss", _as_float, CLUSTER, "probability that a delivery is lost"),
-    IniOption("duplicate", _as_float, CLUSTER, "probability that a delivery arrives twice"),
-    IniOption("manual", _as_bool, CLUSTER, "deliveries wait for cluster.release()"),
-    IniOption("flush_after", _as_float, CLUSTER, "seconds of quiet before unordered delivery"),
+    IniOption("seed", _as_int, BOTH),
+    IniOption("strict", _as_bool, AGENT),
+    IniOption("clock", _choice("real", "manual"), BOTH),
+    IniOption("node_name", _as_str, AGENT),
+    IniOption("datacenter", _as_str, AGENT),
+    IniOption("server", _as_bool, AGENT),
+    IniOption("buffer_size", _as_int, AGENT),
+    IniOption("dev_mode", _as_bool, BOTH),
+    IniOption("acl", _choice("allow", "deny"), BOTH),
+    IniOption("management_token", _as_str, BOTH),
+    IniOption("default_token", _as_str, BOTH),
+    IniOption("http_max_conns_per_client", _as_int, AGENT),
+    IniOption("history_limit", _as_int, AGENT),
+    IniOption("unordered", _as_bool, CLUSTER),
+    IniOption("delay", _as_pair, CLUSTER),
+    IniOption("loss", _as_float, CLUSTER),
+    IniOption("duplicate", _as_float, CLUSTER),
+    IniOption("manual", _as_bool, CLUSTER),
+    IniOption("flush_after", _as_float, CLUSTER),
 )
-LISTEN_INI = ("consul_host", "consul_port")
 
 
 def _parse_port(text: str) -> int:

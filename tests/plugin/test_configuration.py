@@ -594,3 +594,10 @@ def test_defaults_fixture_overridden_in_a_class_or_per_test(pytester: pytest.Pyt
         """
     )
     pytester.runpytest(*RUN).assert_outcomes(passed=4)
+
+
+def test_the_plugin_registers_exactly_the_ini_options_the_settings_parse() -> None:
+    from pytest_consul_events import plugin
+    from pytest_consul_events.configuration import INI_OPTIONS
+
+    assert [option for option, _ in plugin._INI_HELP] == [o.option for o in INI_OPTIONS]
