@@ -93,7 +93,7 @@ def _authorize(call: Call, agent: Agent, access: str) -> ResolvedACL:
 
 def _body(call: Call, fields: Iterable[str], go_type: str, failure: str) -> dict[str, Any]:
     try:
-        return decode_object(call.read_body() or b"", fields, go_type)
+        return decode_object(call.read_body(any_framing=True) or b"", fields, go_type)
     except (GoJSONError, ShortBodyError) as exc:
         raise _Refused(responses.text(400, failure.format(error=exc))) from None
 

@@ -217,7 +217,7 @@ def register_service(call: Call, agent: Agent) -> Reply:
     """
     try:
         try:
-            raw = call.read_body() or b""
+            raw = call.read_body(any_framing=True) or b""
         except ShortBodyError as exc:
             raise _DecodeError(str(exc)) from None
         document = _service_document(raw)

@@ -63,8 +63,13 @@ class Call:
             return None
         return value if value >= 0 else None
 
-    def read_body(self) -> bytes | None:
-        """The body when ``Content-Length`` is above 0 (Consul reads no other), else ``None``.
+    def read_body(self, *, any_framing: bool = False) -> bytes | None:
+        """The body when ``Content-Length`` is above 0, else ``None``.
+
+        The event endpoint reads no other body (``if req.ContentLength > 0``: a chunked one has
+        length -1). With ``any_framing`` a chunked body is read too, as the endpoints that decode
+        JSON read ``req.Body`` whatever its framing (``lib.DecodeJSON``): the server gives such a
+        body already de-chunked, up to its end (``wsgi.input_terminated``).
 
         At most :data:`MAX_BODY_READ` + 1 bytes are read; the server discards the rest.
 
@@ -72,18 +77,23 @@ class Call:
             ShortBodyError: the client ended the body before its ``Content-Length``.
         """
         length = self.content_length
-        if not length:
+        chunked = length is None and any_framing and bool(self.environ.get("wsgi.input_terminated"))
+        if not length and not chunked:
             return None
         stream = self.environ["wsgi.input"]
-        wanted = min(length, MAX_BODY_READ + 1)
+        wanted = MAX_BODY_READ + 1 if chunked else min(length or 0, MAX_BODY_READ + 1)
         chunks: list[bytes] = []
         got = 0
         while got < wanted:
             chunk = bytes(stream.read(wanted - got))
             if not chunk:
+                if chunked:
+                    break
                 raise ShortBodyError()
             chunks.append(chunk)
             got += len(chunk)
         body = b"".join(chunks)
+        if not body:
+            return None
         self.environ[BODY_KEY] = body
         return body

@@ -161,6 +161,65 @@ def test_chunked_body_gives_a_null_payload_in_process_too(api: Transport) -> Non
     assert reply.json()["Payload"] is None
 
 
+def chunks(data: bytes, size: int = 7) -> bytes:
+    """``data`` in chunks of ``size`` bytes, then the last chunk."""
+    pieces = [data[i : i + size] for i in range(0, len(data), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
+def test_chunked_body_registers_a_service(consul_agent: FakeConsulAgent) -> None:
+    # decodeBody reads req.Body whatever its framing (lib.DecodeJSON), unlike the fire endpoint.
+    document = json.dumps({"Name": "web", "Port": 8080}).encode()
+    with RawConnection(consul_agent.host, consul_agent.port) as conn:
+        conn.send(
+            request("PUT", "/v1/agent/service/register", "Host: x", "Transfer-Encoding: chunked")
+            + chunks(document)
+        )
+        registered = conn.read_response()
+        assert (registered.status, registered.body) == (200, b"")
+        conn.send(request("GET", "/v1/agent/services", "Host: x"))
+        assert json.loads(conn.read_response().body)["web"]["Port"] == 8080
+
+
+def test_empty_chunked_body_to_register_is_decode_failed_eof(consul_agent: FakeConsulAgent) -> None:
+    with RawConnection(consul_agent.host, consul_agent.port) as conn:
+        conn.send(
+            request("PUT", "/v1/agent/service/register", "Host: x", "Transfer-Encoding: chunked")
+            + b"0\r\n\r\n"
+        )
+        refused = conn.read_response()
+        assert (refused.status, refused.body) == (400, b"Request decode failed: EOF")
+
+
+def test_bad_chunk_in_a_register_body_is_gos_400(consul_agent: FakeConsulAgent) -> None:
+    sent = (
+        request("PUT", "/v1/agent/service/register", "Host: x", "Transfer-Encoding: chunked")
+        + b"0x5\r\n{}\r\n"
+    )
+    assert raw_exchange(consul_agent.host, consul_agent.port, sent) == BAD_REQUEST
+    assert consul_agent.services == {}
+    assert_still_serving(consul_agent)
+
+
+@pytest.mark.consul_agent(acl="deny", management_token="root")
+def test_chunked_body_creates_an_acl_policy(consul_agent: FakeConsulAgent) -> None:
+    document = json.dumps({"Name": "p1", "Rules": 'event "" { policy = "write" }'}).encode()
+    with RawConnection(consul_agent.host, consul_agent.port) as conn:
+        conn.send(
+            request(
+                "PUT",
+                "/v1/acl/policy",
+                "Host: x",
+                "X-Consul-Token: root",
+                "Transfer-Encoding: chunked",
+            )
+            + chunks(document)
+        )
+        created = conn.read_response()
+    assert created.status == 200
+    assert json.loads(created.body)["Name"] == "p1"
+
+
 def test_unread_body_is_drained_for_the_next_request(consul_agent: FakeConsulAgent) -> None:
     with RawConnection(consul_agent.host, consul_agent.port) as conn:
         conn.send(request("GET", "/v1/event/list", "Host: x", body=b"ignored body"))
