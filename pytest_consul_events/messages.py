@@ -77,9 +77,9 @@ CONTENT_TYPE_TEXT = "text/plain; charset=utf-8"
 ACL_NOT_BOOTSTRAPPED = (
     "ACL system must be bootstrapped before making any requests that require authorization: {error}"
 )
-# acl/errors.go PermissionDeniedError.Error() for a named resource. The accessor form is in
-# acl/errors_test.go (both old and modern); the anonymous form is from the modern errors_test.go
-# (unnamed variant) plus agent logs quoting the named variant: the exact source was not read.
+# acl/errors.go PermissionDeniedError.Error() for a named resource (PermissionDeniedByACL): the
+# accessor or "anonymous token", "lacks permission '<resource>:<access>'", " on " and the quoted
+# name, then the anonymous token's sentence.
 PERMISSION_DENIED_DETAIL = (
     "Permission denied: token with AccessorID '{accessor}' lacks permission '{resource}:{access}'"
     ' on "{name}"'

@@ -4,7 +4,7 @@ Policies (``/v1/acl/policy``, ``/v1/acl/policies``) and tokens (``/v1/acl/token`
 ``/v1/acl/tokens``, ``/v1/acl/token/self``, ``.../clone``), as py-consul's ``acl.policy`` and
 ``acl.token`` call them. With ACLs off every endpoint answers 401 ``ACL support disabled``.
 Reading needs ``acl:read`` and writing ``acl:write``: a management token (or, for reads, one
-with the built-in read-only policy) has them, as the fake models only event rules otherwise.
+with the built-in read-only policy) has them, as the fake models no ``acl`` rules otherwise.
 """
 
 from __future__ import annotations
@@ -44,13 +44,6 @@ class _Refused(Exception):
         self.reply = reply
 
 
-def _error(exc: ConsulError) -> Reply:
-    """Consul's ``handleErr``: 403 for permission and not-found texts, 500 otherwise."""
-    text = getattr(exc, "detail", exc.message)
-    status = 403 if messages.PERMISSION_DENIED in text or messages.ACL_NOT_FOUND in text else 500
-    return responses.text(status, text)
-
-
 def _enabled(agent: Agent) -> None:
     """Every ACL handler starts here: ``checkACLDisabled``.
 
@@ -71,7 +64,7 @@ def _authorize(call: Call, agent: Agent, access: str) -> ResolvedACL:
     try:
         authz = agent.acl.resolve(call.token or agent.config.default_token)
     except ConsulError as exc:
-        raise _Refused(_error(exc)) from None
+        raise _Refused(responses.handle_error(exc)) from None
     token = authz.token
     allowed = token is not None and (
         token.management
@@ -169,7 +162,7 @@ def _guarded(handler: Any) -> Any:
         except _Refused as refused:
             return refused.reply
         except ConsulError as exc:
-            return _error(exc)
+            return responses.handle_error(exc)
         return reply
 
     run.__name__ = handler.__name__
@@ -323,5 +316,5 @@ def _clone(call: Call, agent: Agent, accessor: str) -> Reply:
             local=original.local,
         )
     except ACLStoreError as exc:
-        return _error(exc)
+        return responses.handle_error(exc)
     return responses.json_reply(token_json(agent, token), pretty=call.pretty)

@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any
 
 from pytest_consul_events import messages
-from pytest_consul_events.errors import ServiceError
+from pytest_consul_events.errors import ConsulError, ServiceError
 from pytest_consul_events.gocompat.jsondecode import GoJSONError, decode_object, json_type_name
 from pytest_consul_events.http import responses
 from pytest_consul_events.http.call import Call, ShortBodyError
@@ -81,7 +81,13 @@ def agent_self(call: Call, agent: Agent) -> Reply:
 
     The keys and their order are Consul's; ``DebugConfig`` holds only a few of the 200-odd
     settings a real agent lists. ``Stats.consul.leader_addr`` equals ``/v1/status/leader``.
+    With ACLs on, the token needs ``agent:read`` on the node name, checked first (a 403 with
+    the long permission text, or ``ACL not found``).
     """
+    try:
+        agent.authorize_agent_read(call.token)
+    except ConsulError as exc:
+        return responses.handle_error(exc)
     body = {
         "Config": {
             "Datacenter": agent.datacenter,

@@ -9,6 +9,7 @@ import gzip
 from typing import Any
 
 from pytest_consul_events import messages
+from pytest_consul_events.errors import ConsulError
 from pytest_consul_events.gocompat import jsonenc
 from pytest_consul_events.model.event import UserEvent
 
@@ -30,6 +31,14 @@ def text(status: int, body: str) -> Reply:
     """A plain-text error as Consul writes it with ``fmt.Fprint`` (Go sniffs ``text/plain``)."""
     data = body.encode("utf-8", "surrogateescape")
     return Reply(status, data, messages.CONTENT_TYPE_TEXT if data else None)
+
+
+def handle_error(exc: ConsulError) -> Reply:
+    """Consul's ``handleErr`` for an error a handler returned: 403 for the permission and
+    not-found texts (the long permission text when there is one), 500 otherwise."""
+    body = getattr(exc, "detail", exc.message)
+    forbidden = messages.PERMISSION_DENIED in body or messages.ACL_NOT_FOUND in body
+    return text(403 if forbidden else 500, body)
 
 
 def empty(status: int = 200) -> Reply:

@@ -1,4 +1,5 @@
-"""Consul's ACL system as far as user events need it: rules, tokens, policies, decisions.
+"""Consul's ACL system as far as user events (and ``/v1/agent/self``) need it: rules, tokens,
+policies, decisions.
 
 What this module reproduces (hashicorp/consul, modern CE):
 
@@ -7,8 +8,8 @@ What this module reproduces (hashicorp/consul, modern CE):
   Consul vendors), which picks JSON when the first non-space character is ``{`` and the HCL v1
   grammar otherwise, decodes into Consul's ``PolicyRules`` struct (field names matched
   case-insensitively, unknown keys ignored), then ``PolicyRules.Validate`` checks every access
-  level in a fixed order. All resource types are validated; only ``event`` and ``event_prefix``
-  rules are kept.
+  level in a fixed order. All resource types are validated; the ``event``/``event_prefix`` and
+  ``agent``/``agent_prefix`` rules are kept.
 * Several policies on one token are merged key by key (exact and prefix rules separately) with
   ``takesPrecedenceOver``: ``deny`` > ``write`` > ``list`` > ``read``, compared on the raw text.
 * ``PolicyAuthorizer`` is ``getPolicy``: an exact rule applies only to the whole name and wins;
@@ -37,7 +38,7 @@ import random
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Final, Literal, Protocol, TypeAlias, runtime_checkable
 
 from pytest_consul_events import messages
@@ -73,10 +74,10 @@ __all__ = [
     "ChainedAuthorizer",
     "Decision",
     "DecisionAuthorizer",
-    "EventRule",
     "Policy",
     "PolicyAuthorizer",
     "ResolvedACL",
+    "Rule",
     "Rules",
     "StaticAuthorizer",
     "Token",
@@ -303,8 +304,9 @@ def _validate(raw: _RawPolicy) -> None:
 
 
 @dataclass(frozen=True)
-class EventRule:
-    """One ``event`` or ``event_prefix`` block: the name (or prefix) and the policy as written."""
+class Rule:
+    """One ``event``/``agent`` (or ``_prefix``) block: the name or prefix, and the policy as
+    written."""
 
     name: str
     policy: str
@@ -317,15 +319,20 @@ class EventRule:
 
 @dataclass(frozen=True)
 class Rules:
-    """The event rules of one policy (or of several merged), in source order."""
+    """The rules of one policy (or of several merged) that the fake enforces, in source order:
+    ``event`` rules for the event endpoints, ``agent`` rules (on node names) for
+    ``/v1/agent/self``."""
 
-    events: tuple[EventRule, ...] = ()
-    event_prefixes: tuple[EventRule, ...] = ()
+    events: tuple[Rule, ...] = ()
+    event_prefixes: tuple[Rule, ...] = ()
+    agents: tuple[Rule, ...] = ()
+    agent_prefixes: tuple[Rule, ...] = ()
 
 
 @functools.lru_cache(maxsize=256)
 def parse_rules(rules: str) -> Rules:
-    """Parse a Consul policy document (HCL v1 or Consul's JSON form) and return its event rules.
+    """Parse a Consul policy document (HCL v1 or Consul's JSON form); return its event and
+    agent rules.
 
     JSON is chosen exactly like hcl v1 does: when the first non-space character is ``{``;
     anything else is HCL. Both syntaxes accept every Consul resource type (``acl``, ``agent``,
@@ -357,11 +364,15 @@ def parse_rules(rules: str) -> Rules:
         text = messages.FAILED_TO_PARSE_RULES.format(error=hcl.NESTING_TOO_DEEP)
         raise RulesParseError(text) from None
     _validate(raw)
+
+    def block(name: str, key: str) -> tuple[Rule, ...]:
+        return tuple(Rule(r[key], r["Policy"]) for r in raw.rules.get(name, []))
+
     return Rules(
-        events=tuple(EventRule(r["Event"], r["Policy"]) for r in raw.rules.get("event", [])),
-        event_prefixes=tuple(
-            EventRule(r["Event"], r["Policy"]) for r in raw.rules.get("event_prefix", [])
-        ),
+        events=block("event", "Event"),
+        event_prefixes=block("event_prefix", "Event"),
+        agents=block("agent", "Node"),
+        agent_prefixes=block("agent_prefix", "Node"),
     )
 
 
@@ -380,20 +391,21 @@ def takes_precedence_over(new: str, existing: str) -> bool:
 
 
 def merge_rules(rule_sets: Iterable[Rules]) -> Rules:
-    """Merge several policies' event rules like ``MergePolicies``.
+    """Merge several policies' rules like ``MergePolicies``.
 
-    Exact and prefix rules are merged separately, key by key: the first rule for a key is kept
-    unless a later one ``takes_precedence_over`` it.
+    Each kind (exact and prefix, event and agent) is merged separately, key by key: the first
+    rule for a key is kept unless a later one ``takes_precedence_over`` it.
     """
-    exact: dict[str, EventRule] = {}
-    prefix: dict[str, EventRule] = {}
+    kinds = [kind.name for kind in fields(Rules)]
+    merged: dict[str, dict[str, Rule]] = {kind: {} for kind in kinds}
     for rules in rule_sets:
-        for target, incoming in ((exact, rules.events), (prefix, rules.event_prefixes)):
-            for rule in incoming:
+        for kind in kinds:
+            target = merged[kind]
+            for rule in getattr(rules, kind):
                 current = target.get(rule.name)
                 if current is None or takes_precedence_over(rule.policy, current.policy):
                     target[rule.name] = rule
-    return Rules(events=tuple(exact.values()), event_prefixes=tuple(prefix.values()))
+    return Rules(**{kind: tuple(merged[kind].values()) for kind in kinds})
 
 
 def access_level(policy: str) -> str:
@@ -422,7 +434,8 @@ def _enforce(level: str, required: Literal["read", "write"]) -> Decision:
 
 @runtime_checkable
 class Authorizer(Protocol):
-    """What the HTTP layer needs: may this token read / fire the named user event?"""
+    """What the HTTP layer needs: may this token read / fire the named user event, read the
+    agent of the named node?"""
 
     def event_read(self, name: str) -> bool:
         """True when ``event:read`` on ``name`` is allowed."""
@@ -430,6 +443,10 @@ class Authorizer(Protocol):
 
     def event_write(self, name: str) -> bool:
         """True when ``event:write`` on ``name`` is allowed."""
+        ...
+
+    def agent_read(self, node: str) -> bool:
+        """True when ``agent:read`` on the node ``node`` is allowed."""
         ...
 
 
@@ -444,6 +461,10 @@ class DecisionAuthorizer(Protocol):
         """The decision for ``event:write`` on ``name``."""
         ...
 
+    def agent_read_decision(self, node: str) -> Decision:
+        """The decision for ``agent:read`` on the node ``node``."""
+        ...
+
 
 class _BoolFromDecision:
     def event_read_decision(self, name: str) -> Decision:
@@ -451,6 +472,13 @@ class _BoolFromDecision:
 
     def event_write_decision(self, name: str) -> Decision:
         raise NotImplementedError
+
+    def agent_read_decision(self, node: str) -> Decision:
+        raise NotImplementedError
+
+    def agent_read(self, node: str) -> bool:
+        """True only for an explicit allow (a *default* is not an allow)."""
+        return self.agent_read_decision(node) is Decision.ALLOW
 
     def event_read(self, name: str) -> bool:
         """True only for an explicit allow (a *default* is not an allow)."""
@@ -474,6 +502,10 @@ class StaticAuthorizer(_BoolFromDecision):
         return Decision.ALLOW if self.allow else Decision.DENY
 
     def event_write_decision(self, name: str) -> Decision:
+        """Allow for allow-all and manage-all, deny for deny-all."""
+        return Decision.ALLOW if self.allow else Decision.DENY
+
+    def agent_read_decision(self, node: str) -> Decision:
         """Allow for allow-all and manage-all, deny for deny-all."""
         return Decision.ALLOW if self.allow else Decision.DENY
 
@@ -503,8 +535,12 @@ def root_authorizer(name: str) -> StaticAuthorizer | None:
     return {"allow": _ALLOW_ALL, "deny": _DENY_ALL, "manage": _MANAGE_ALL}.get(name)
 
 
+def _levels(rules: tuple[Rule, ...]) -> dict[bytes, str]:
+    return {go_bytes(r.name): access_level(r.policy) for r in rules}
+
+
 class PolicyAuthorizer(_BoolFromDecision):
-    """``policyAuthorizer`` for events, built from (already merged) rules.
+    """``policyAuthorizer`` for events and agents, built from (already merged) rules.
 
     An exact rule applies only to the whole name and then wins; otherwise the longest prefix
     rule that the name starts with applies; otherwise the decision is ``DEFAULT``. Names are
@@ -513,34 +549,41 @@ class PolicyAuthorizer(_BoolFromDecision):
 
     def __init__(self, rules: Rules) -> None:
         """Raises ``InvalidPolicyError`` if a rule's policy is not an access level."""
-        self._exact = {go_bytes(r.name): access_level(r.policy) for r in rules.events}
-        self._prefix = {go_bytes(r.name): access_level(r.policy) for r in rules.event_prefixes}
+        self._events = (_levels(rules.events), _levels(rules.event_prefixes))
+        self._agents = (_levels(rules.agents), _levels(rules.agent_prefixes))
 
     @classmethod
     def from_policies(cls, rule_sets: Iterable[Rules]) -> PolicyAuthorizer:
         """``NewPolicyAuthorizer``: merge the policies' rules, then build the authorizer."""
         return cls(merge_rules(rule_sets))
 
-    def _level(self, name: str) -> str | None:
+    @staticmethod
+    def _level(tables: tuple[dict[bytes, str], dict[bytes, str]], name: str) -> str | None:
+        exact, prefix = tables
         key = go_bytes(name)
-        exact = self._exact.get(key)
-        if exact is not None:
-            return exact
+        level = exact.get(key)
+        if level is not None:
+            return level
         for end in range(len(key), -1, -1):
-            level = self._prefix.get(key[:end])
+            level = prefix.get(key[:end])
             if level is not None:
                 return level
         return None
 
     def event_read_decision(self, name: str) -> Decision:
         """``EventRead``: the matching rule's decision for reading, or ``DEFAULT``."""
-        level = self._level(name)
+        level = self._level(self._events, name)
         return Decision.DEFAULT if level is None else _enforce(level, "read")
 
     def event_write_decision(self, name: str) -> Decision:
         """``EventWrite``: the matching rule's decision for firing, or ``DEFAULT``."""
-        level = self._level(name)
+        level = self._level(self._events, name)
         return Decision.DEFAULT if level is None else _enforce(level, "write")
+
+    def agent_read_decision(self, node: str) -> Decision:
+        """``AgentRead``: the matching agent rule's decision for reading, or ``DEFAULT``."""
+        level = self._level(self._agents, node)
+        return Decision.DEFAULT if level is None else _enforce(level, "read")
 
 
 class ChainedAuthorizer(_BoolFromDecision):
@@ -563,6 +606,10 @@ class ChainedAuthorizer(_BoolFromDecision):
         """The first non-default ``event:write`` decision of the chain, else deny."""
         return self._first(a.event_write_decision(name) for a in self.chain)
 
+    def agent_read_decision(self, node: str) -> Decision:
+        """The first non-default ``agent:read`` decision of the chain, else deny."""
+        return self._first(a.agent_read_decision(node) for a in self.chain)
+
 
 def permission_denied_message(accessor_id: str, resource: str, access: str, name: str) -> str:
     """The detailed ``PermissionDeniedError`` text for a named resource (``event``, ...)."""
@@ -581,7 +628,7 @@ def permission_denied_message(accessor_id: str, resource: str, access: str, name
 
 @dataclass(frozen=True)
 class Policy:
-    """An ACL policy: ``rules`` is the source text, ``parsed`` its event rules."""
+    """An ACL policy: ``rules`` is the source text, ``parsed`` its event and agent rules."""
 
     id: str
     name: str
@@ -644,6 +691,16 @@ class ResolvedACL(_BoolFromDecision):
         """``EventWriteAllowed``: ``PermissionDeniedError`` (long text in ``detail``) if denied."""
         if not self.event_write(name):
             message = permission_denied_message(self.accessor_id, "event", "write", name)
+            raise PermissionDeniedError(message)
+
+    def agent_read_decision(self, node: str) -> Decision:
+        """The chain's ``agent:read`` decision (never ``DEFAULT`` for a resolved token)."""
+        return self.authorizer.agent_read_decision(node)
+
+    def require_agent_read(self, node: str) -> None:
+        """``AgentReadAllowed``: ``PermissionDeniedError`` (long text in ``detail``) if denied."""
+        if not self.agent_read(node):
+            message = permission_denied_message(self.accessor_id, "agent", "read", node)
             raise PermissionDeniedError(message)
 
 

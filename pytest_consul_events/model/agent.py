@@ -813,6 +813,21 @@ class Agent:
         seconds = check_number(wait, "wait", minimum=0, what="a finite number of seconds")
         return self._list(name or "", token or "", index, seconds, from_python=True)
 
+    def authorize_agent_read(self, token: str | None = "") -> None:
+        """The ``agent:read`` check ``/v1/agent/self`` makes on this agent's node name, with
+        the request's token (or the agent's default token); nothing when ACLs are off.
+
+        Raises:
+            PermissionDeniedError: the token may not read this agent (Consul's long text in
+                ``detail``).
+            ACLNotFoundError: ACLs are on and the token is unknown.
+            RootACLError: the token is one of the reserved root names.
+        """
+        token = check_optional_str(token, "token")
+        authz = self._resolve(token or self.config.default_token)
+        if authz is not None:
+            authz.require_agent_read(self.node_name)
+
     def serve_list_events(
         self, name: str | None = "", *, token: str | None = "", index: int = 0, wait: float = 0.0
     ) -> EventListing:

@@ -292,12 +292,16 @@ def test_a_bad_consul_http_ssl_is_warned_about_as_go_does(
         )
 
 
+AGENT_READ = 'agent_prefix "" { policy = "read" }\n'
+
+
 @pytest.mark.consul_agent(
     acl="deny",
     management_token="root",
     tokens={
-        "deployer": 'event "deploy" { policy = "write" }',
-        "reader": 'event "" { policy = "read" }',
+        "deployer": AGENT_READ + 'event "deploy" { policy = "write" }',
+        "reader": AGENT_READ + 'event "" { policy = "read" }',
+        "events-only": 'event "deploy" { policy = "write" }',
     },
 )
 class TestTokens:
@@ -310,12 +314,31 @@ class TestTokens:
             "Error firing event: Unexpected response code: 403 (Permission denied)\n",
         )
 
+    def test_a_token_without_agent_read_stops_at_agent_self(
+        self, consul_cli: Any, consul_agent: FakeConsulAgent
+    ) -> None:
+        # command/event/event.go asks Agent().NodeName() before firing; AgentSelf requires
+        # agent:read on the node name and answers the long permission text.
+        [token] = [t for t in consul_agent.acl.tokens() if t.secret_id == "events-only"]
+        accessor = token.accessor_id
+
+        result = consul_cli.run("event", "-name=deploy", "-token=events-only")
+
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            1,
+            "",
+            "Error querying Consul agent: Unexpected response code: 403 (Permission denied: "
+            f"token with AccessorID '{accessor}' lacks permission 'agent:read' on \"node1\")\n",
+        )
+        assert [r.path for r in consul_agent.requests] == ["/v1/agent/self"]
+        assert consul_agent.events == []
+
     def test_unknown_token(self, consul_cli: Any) -> None:
         result = consul_cli.run("event", "-name=deploy", env={"CONSUL_HTTP_TOKEN": "nobody"})
 
-        # EventFire answers an unknown token with 500 (see the reference, row 12).
+        # AgentSelf resolves the token first: an unknown one is handleErr's 403.
         assert result.stderr == (
-            "Error firing event: Unexpected response code: 500 (ACL not found)\n"
+            "Error querying Consul agent: Unexpected response code: 403 (ACL not found)\n"
         )
 
     def test_token_flag(self, consul_cli: Any, consul_agent: FakeConsulAgent) -> None:

@@ -7,6 +7,9 @@ import json
 import pytest
 from http_support import (
     JSON,
+    TEXT,
+    VARY,
+    Reply,
     Transport,
     assert_empty,
     assert_headers,
@@ -93,6 +96,118 @@ def test_agent_self_reflects_the_configured_node(api: Transport) -> None:
     document = api.get("/v1/agent/self").json()
     assert document["Config"]["NodeName"] == document["Member"]["Name"] == "web-1"
     assert document["Config"]["Datacenter"] == "east"
+
+
+# -- /v1/agent/self under ACLs: AgentSelf resolves the token, then AgentReadAllowed(NodeName) ------
+
+SELF_ACL = pytest.mark.consul_agent(
+    acl="deny",
+    management_token="root",
+    tokens={
+        "agent-reader": 'agent "node1" { policy = "read" }',
+        "prefix-reader": 'agent_prefix "node" { policy = "read" }',
+        "other-node": 'agent "elsewhere" { policy = "write" }',
+        "events-only": 'event_prefix "" { policy = "write" }',
+    },
+)
+
+
+def accessor_of(agent: FakeConsulAgent, secret: str) -> str:
+    [token] = [t for t in agent.acl.tokens() if t.secret_id == secret]
+    return token.accessor_id
+
+
+def assert_denied(reply: Reply, status: int, body: str) -> None:
+    assert (reply.status, reply.body) == (status, body.encode())
+    assert_headers(reply, TEXT, ("X-Consul-Default-Acl-Policy", "deny"), VARY, wrapped=False)
+
+
+@SELF_ACL
+@pytest.mark.parametrize("secret", ["root", "prefix-reader"])
+def test_agent_self_answers_a_token_with_agent_read(
+    api: Transport, consul_agent: FakeConsulAgent, secret: str
+) -> None:
+    reply = api.get("/v1/agent/self", headers=[("X-Consul-Token", secret)])
+    assert reply.status == 200
+    assert reply.json()["Config"]["NodeName"] == consul_agent.node_name
+
+
+@SELF_ACL
+def test_agent_self_answers_an_exact_agent_rule_on_its_node(api: Transport) -> None:
+    reply = api.get("/v1/agent/self", headers=[("X-Consul-Token", "agent-reader")])
+    assert (reply.status, reply.json()["Config"]["NodeName"]) == (200, "node1")
+
+
+@SELF_ACL
+@pytest.mark.parametrize("secret", ["other-node", "events-only"])
+def test_agent_self_refuses_a_token_without_agent_read(
+    api: Transport, consul_agent: FakeConsulAgent, secret: str
+) -> None:
+    reply = api.get(f"/v1/agent/self?token={secret}")
+    accessor = accessor_of(consul_agent, secret)
+    assert_denied(
+        reply,
+        403,
+        f"Permission denied: token with AccessorID '{accessor}' lacks permission 'agent:read' "
+        f'on "{consul_agent.node_name}"',
+    )
+
+
+@SELF_ACL
+def test_agent_self_refuses_the_anonymous_token_with_its_sentence(
+    api: Transport, consul_agent: FakeConsulAgent
+) -> None:
+    assert_denied(
+        api.get("/v1/agent/self"),
+        403,
+        f"Permission denied: anonymous token lacks permission 'agent:read' on "
+        f'"{consul_agent.node_name}". The anonymous token is used implicitly when a request '
+        "does not specify a token.",
+    )
+
+
+@SELF_ACL
+def test_agent_self_with_an_unknown_token_is_acl_not_found(api: Transport) -> None:
+    reply = api.get("/v1/agent/self", headers=[("X-Consul-Token", "nobody")])
+    assert_denied(reply, 403, "ACL not found")
+
+
+@SELF_ACL
+def test_agent_self_with_a_root_name_cannot_resolve(api: Transport) -> None:
+    # acl.ErrRootDenied carries neither "Permission denied" nor "ACL not found": handleErr's 500.
+    reply = api.get("/v1/agent/self", headers=[("X-Consul-Token", "deny")])
+    assert_denied(reply, 500, "Cannot resolve root ACL")
+
+
+@pytest.mark.consul_agent(
+    acl="deny", tokens={"reader": 'agent_prefix "" { policy = "read" }'}, default_token="reader"
+)
+def test_agent_self_falls_back_to_the_agents_default_token(api: Transport) -> None:
+    assert api.get("/v1/agent/self").status == 200
+
+
+@pytest.mark.consul_agent(
+    acl="allow", tokens={"no-agent": 'agent_prefix "node" { policy = "deny" }'}
+)
+def test_agent_self_under_default_allow(api: Transport) -> None:
+    assert api.get("/v1/agent/self").status == 200
+    assert api.get("/v1/agent/self?token=no-agent").status == 403
+
+
+@SELF_ACL
+def test_py_consul_agent_self_sends_no_token_so_deny_refuses_it(
+    consul_agent: FakeConsulAgent,
+) -> None:
+    import consul
+
+    # py-consul's Agent.self() passes no token (not even the client's): the anonymous token.
+    with pytest.raises(consul.ACLPermissionDenied) as caught:
+        consul_agent.client(token="prefix-reader").agent.self()
+    assert str(caught.value) == (
+        f"Permission denied: anonymous token lacks permission 'agent:read' on "
+        f'"{consul_agent.node_name}". The anonymous token is used implicitly when a request '
+        "does not specify a token."
+    )
 
 
 @pytest.mark.parametrize(

@@ -47,8 +47,8 @@ from pytest_consul_events.model.acl import (
     Authorizer,
     ChainedAuthorizer,
     Decision,
-    EventRule,
     PolicyAuthorizer,
+    Rule,
     Rules,
     StaticAuthorizer,
     allow_all,
@@ -76,7 +76,8 @@ event "baz" {
 }
 """
 
-# acl/policy_test.go TestPolicySourceParse "Basic" (the event part is what the model keeps)
+# acl/policy_test.go TestPolicySourceParse "Basic" (the event and agent parts are what the model
+# keeps)
 BASIC_HCL = """
 agent_prefix "bar" {
     policy = "write"
@@ -170,9 +171,11 @@ BASIC_JSON = json.dumps(
     },
     indent=2,
 )
-BASIC_EVENTS = Rules(
-    events=(EventRule("foo", "write"), EventRule("bar", "deny")),
-    event_prefixes=(EventRule("", "read"),),
+BASIC_RULES = Rules(
+    events=(Rule("foo", "write"), Rule("bar", "deny")),
+    event_prefixes=(Rule("", "read"),),
+    agents=(Rule("foo", "read"),),
+    agent_prefixes=(Rule("bar", "write"),),
 )
 
 
@@ -192,12 +195,12 @@ def test_empty_rules_are_an_empty_policy() -> None:
 
 @pytest.mark.parametrize("source", [BASIC_HCL, BASIC_JSON], ids=["hcl", "json"])
 def test_basic_policy_from_consul_tests_parses_in_both_syntaxes(source: str) -> None:
-    assert parse_rules(source) == BASIC_EVENTS
+    assert parse_rules(source) == BASIC_RULES
 
 
 def test_json_is_chosen_by_the_first_non_space_character() -> None:
     source = ' \t\n {"event": {"deploy": {"policy": "write"}}}'
-    assert parse_rules(source) == Rules(events=(EventRule("deploy", "write"),))
+    assert parse_rules(source) == Rules(events=(Rule("deploy", "write"),))
 
 
 def test_text_starting_with_a_comment_is_hcl_even_if_json_follows() -> None:
@@ -211,9 +214,7 @@ def test_text_starting_with_a_comment_is_hcl_even_if_json_follows() -> None:
 def test_brief_example_hcl_and_json_agree() -> None:
     hcl = 'event "deploy" { policy = "write" }\nevent_prefix "" { policy = "read" }'
     js = '{"event": {"deploy": {"policy": "write"}}, "event_prefix": {"": {"policy": "read"}}}'
-    expected = Rules(
-        events=(EventRule("deploy", "write"),), event_prefixes=(EventRule("", "read"),)
-    )
+    expected = Rules(events=(Rule("deploy", "write"),), event_prefixes=(Rule("", "read"),))
     assert parse_rules(hcl) == parse_rules(js) == expected
 
 
@@ -227,13 +228,13 @@ def test_all_three_comment_styles_are_ignored() -> None:
     event_prefix "b" { /* inline */ policy = "write" }
     """
     assert parse_rules(source) == Rules(
-        events=(EventRule("a", "read"),), event_prefixes=(EventRule("b", "write"),)
+        events=(Rule("a", "read"),), event_prefixes=(Rule("b", "write"),)
     )
 
 
 def test_several_blocks_for_the_same_event_are_all_kept_in_source_order() -> None:
     source = 'event "a" { policy = "read" }\nevent "a" { policy = "deny" }'
-    assert parse_rules(source).events == (EventRule("a", "read"), EventRule("a", "deny"))
+    assert parse_rules(source).events == (Rule("a", "read"), Rule("a", "deny"))
 
 
 def test_other_resource_types_are_accepted_and_ignored() -> None:
@@ -247,28 +248,33 @@ def test_other_resource_types_are_accepted_and_ignored() -> None:
     keyring = "read"
     unknown_resource "x" { policy = "whatever" }
     """
-    assert parse_rules(source) == Rules()
+    assert parse_rules(source) == Rules(agents=(Rule("n1", "read"),))
+
+
+def test_agent_rules_are_kept_in_both_syntaxes() -> None:
+    hcl = 'agent "web-1" { policy = "read" }\nagent_prefix "" { policy = "deny" }'
+    js = '{"agent": {"web-1": {"policy": "read"}}, "agent_prefix": {"": {"policy": "deny"}}}'
+    expected = Rules(agents=(Rule("web-1", "read"),), agent_prefixes=(Rule("", "deny"),))
+    assert parse_rules(hcl) == parse_rules(js) == expected
 
 
 def test_block_and_field_names_match_case_insensitively() -> None:
-    assert parse_rules('EVENT "X" { POLICY = "deny" }') == Rules(events=(EventRule("X", "deny"),))
+    assert parse_rules('EVENT "X" { POLICY = "deny" }') == Rules(events=(Rule("X", "deny"),))
 
 
 def test_equals_sign_and_quoted_block_names_are_accepted() -> None:
     source = '"event" = { "deploy" = { policy = "write" } }'
-    assert parse_rules(source) == Rules(events=(EventRule("deploy", "write"),))
+    assert parse_rules(source) == Rules(events=(Rule("deploy", "write"),))
 
 
 def test_json_list_of_objects_is_flattened_like_hcl_v1() -> None:
     source = '{"event": [{"a": {"policy": "read"}}, {"b": {"policy": "write"}}]}'
-    assert parse_rules(source).events == (EventRule("a", "read"), EventRule("b", "write"))
+    assert parse_rules(source).events == (Rule("a", "read"), Rule("b", "write"))
 
 
 def test_unlabelled_event_block_is_a_rule_for_the_event_named_policy() -> None:
     # hcl v1 decodes the block's own items as labelled rules: the key becomes the event name.
-    assert parse_rules('event { policy = "write" }') == Rules(
-        events=(EventRule("policy", "write"),)
-    )
+    assert parse_rules('event { policy = "write" }') == Rules(events=(Rule("policy", "write"),))
 
 
 @pytest.mark.parametrize(
@@ -277,7 +283,7 @@ def test_unlabelled_event_block_is_a_rule_for_the_event_named_policy() -> None:
 )
 def test_access_levels_are_case_insensitive(written: str, access: str) -> None:
     rules = parse_rules(f'event "x" {{ policy = "{written}" }}')
-    assert rules.events == (EventRule("x", written),)
+    assert rules.events == (Rule("x", written),)
     assert rules.events[0].access == access
 
 
@@ -471,7 +477,7 @@ def test_inputs_that_crash_consuls_hcl_decoder_are_parse_errors() -> None:
 
 def test_json_parser_stops_after_the_first_complete_object() -> None:
     source = '{"event": {"a": {"policy": "read"}}} this is ignored by hcl v1'
-    assert parse_rules(source) == Rules(events=(EventRule("a", "read"),))
+    assert parse_rules(source) == Rules(events=(Rule("a", "read"),))
 
 
 def test_deep_nesting_is_a_parse_error_not_a_crash() -> None:
@@ -484,27 +490,27 @@ def test_deep_nesting_is_a_parse_error_not_a_crash() -> None:
 
 def test_merge_policies_events_case_from_consul() -> None:
     first = Rules(
-        events=(EventRule("foo", "write"), EventRule("bar", "read"), EventRule("baz", "write")),
+        events=(Rule("foo", "write"), Rule("bar", "read"), Rule("baz", "write")),
         event_prefixes=(
-            EventRule("000", "write"),
-            EventRule("111", "read"),
-            EventRule("222", "write"),
+            Rule("000", "write"),
+            Rule("111", "read"),
+            Rule("222", "write"),
         ),
     )
     second = Rules(
-        events=(EventRule("foo", "read"), EventRule("baz", "deny")),
-        event_prefixes=(EventRule("000", "read"), EventRule("222", "deny")),
+        events=(Rule("foo", "read"), Rule("baz", "deny")),
+        event_prefixes=(Rule("000", "read"), Rule("222", "deny")),
     )
     merged = merge_rules([first, second])
     assert sorted(merged.events, key=lambda r: r.name) == [
-        EventRule("bar", "read"),
-        EventRule("baz", "deny"),
-        EventRule("foo", "write"),
+        Rule("bar", "read"),
+        Rule("baz", "deny"),
+        Rule("foo", "write"),
     ]
     assert sorted(merged.event_prefixes, key=lambda r: r.name) == [
-        EventRule("000", "write"),
-        EventRule("111", "read"),
-        EventRule("222", "deny"),
+        Rule("000", "write"),
+        Rule("111", "read"),
+        Rule("222", "deny"),
     ]
 
 
@@ -525,10 +531,8 @@ def test_merge_policies_events_case_from_consul() -> None:
     ],
 )
 def test_merge_precedence_is_deny_write_list_read(first: str, second: str, winner: str) -> None:
-    merged = merge_rules(
-        [Rules(events=(EventRule("e", first),)), Rules(events=(EventRule("e", second),))]
-    )
-    assert merged.events == (EventRule("e", winner),)
+    merged = merge_rules([Rules(events=(Rule("e", first),)), Rules(events=(Rule("e", second),))])
+    assert merged.events == (Rule("e", winner),)
 
 
 def test_exact_and_prefix_rules_merge_separately() -> None:
@@ -557,9 +561,64 @@ def test_takes_precedence_over_matches_consul() -> None:
 
 def test_empty_policy_makes_no_decision() -> None:
     # acl/policy_authorizer_test.go "Defaults": checkDefaultEventRead / checkDefaultEventWrite
+    # and checkDefaultAgentRead
     authz = PolicyAuthorizer(Rules())
     assert authz.event_read_decision("foo") is Decision.DEFAULT
     assert authz.event_write_decision("foo") is Decision.DEFAULT
+    assert authz.agent_read_decision("foo") is Decision.DEFAULT
+
+
+# acl/policy_authorizer_test.go TestPolicyAuthorizer "Prefer Exact Matches" (agent checks)
+PREFER_EXACT_AGENTS = """
+agent "foo" { policy = "write" }
+agent "football" { policy = "deny" }
+agent_prefix "foot" { policy = "read" }
+agent_prefix "fo" { policy = "read" }
+"""
+
+
+@pytest.mark.parametrize(
+    ("node", "read"),
+    [
+        ("fo", True),
+        ("for", True),
+        ("foo", True),
+        ("foot", True),
+        ("foot2", True),
+        ("food", True),
+        ("football", False),
+        ("bar", None),
+    ],
+)
+def test_agent_read_prefers_exact_matches_from_consul(node: str, read: bool | None) -> None:
+    decision = PolicyAuthorizer(parse_rules(PREFER_EXACT_AGENTS)).agent_read_decision(node)
+    expected = {True: Decision.ALLOW, False: Decision.DENY, None: Decision.DEFAULT}[read]
+    assert decision is expected
+
+
+def test_agent_and_event_rules_do_not_grant_each_other() -> None:
+    authz = authorizer('event_prefix "" { policy = "write" }\nagent "node1" { policy = "read" }')
+    assert authz.agent_read("node1")
+    assert not authz.agent_read("node2")
+    assert authz.event_write("node2")
+    assert not authorizer('agent_prefix "" { policy = "write" }').event_read("node1")
+
+
+def test_agent_rules_merge_by_precedence() -> None:
+    merged = merge_rules(
+        [parse_rules('agent "n" { policy = "read" }'), parse_rules('agent "n" { policy = "deny" }')]
+    )
+    assert merged.agents == (Rule("n", "deny"),)
+    assert not ChainedAuthorizer((PolicyAuthorizer(merged), allow_all())).agent_read("n")
+
+
+@pytest.mark.parametrize(
+    ("default", "allowed"), [(allow_all(), True), (deny_all(), False), (manage_all(), True)]
+)
+def test_agent_read_falls_back_to_the_default_policy(
+    default: StaticAuthorizer, allowed: bool
+) -> None:
+    assert authorizer('agent "other" { policy = "deny" }', default).agent_read("node1") is allowed
 
 
 # acl/policy_authorizer_test.go TestPolicyAuthorizer "Prefer Exact Matches" (event checks)
@@ -662,7 +721,7 @@ def test_root_authorizer_names() -> None:
 
 def test_invalid_access_level_in_hand_built_rules_is_rejected() -> None:
     with pytest.raises(InvalidPolicyError) as caught:
-        PolicyAuthorizer(Rules(events=(EventRule("e", "nope"),)))
+        PolicyAuthorizer(Rules(events=(Rule("e", "nope"),)))
     assert str(caught.value) == '"nope" is not a valid access level'
 
 
@@ -871,10 +930,10 @@ def test_builtin_policies_exist() -> None:
     management = store.get_policy(GLOBAL_MANAGEMENT_POLICY_ID)
     assert management is not None
     assert management.name == GLOBAL_MANAGEMENT_POLICY_NAME
-    assert management.parsed.event_prefixes == (EventRule("", "write"),)
+    assert management.parsed.event_prefixes == (Rule("", "write"),)
     read_only = store.get_policy(GLOBAL_READ_ONLY_POLICY_ID)
     assert read_only is not None
-    assert read_only.parsed.event_prefixes == (EventRule("", "read"),)
+    assert read_only.parsed.event_prefixes == (Rule("", "read"),)
 
 
 def test_policy_names_are_unique_case_insensitively() -> None:

@@ -208,6 +208,7 @@ ASSUME_NODE1 = frozenset(
         "test_list_entries_keep_go_field_order",
         "test_list_shows_events_fired_through_the_model",
         "test_agent_self_describes_the_node",
+        "test_agent_self_answers_an_exact_agent_rule_on_its_node",
         "test_aio_blocked_list_does_not_block_the_event_loop",
     }
 )
