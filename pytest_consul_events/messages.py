@@ -68,8 +68,10 @@ HEADER_TOKEN = "X-Consul-Token"
 HEADER_VARY = "Vary"
 VARY_ACCEPT_ENCODING = "Accept-Encoding"
 CONTENT_TYPE_JSON = "application/json"
-# What Go's http.DetectContentType answers for the plain-text bodies Consul writes.
+# What Go's http.DetectContentType answers for the plain-text bodies Consul writes, and for a
+# body with a byte it counts as binary (net/http/sniff.go textSig, and the fallback).
 CONTENT_TYPE_TEXT = "text/plain; charset=utf-8"
+CONTENT_TYPE_BINARY = "application/octet-stream"
 
 # ACL system (with PERMISSION_DENIED, ACL_NOT_FOUND and ROOT_ACL above)
 # agent/consul/acl_server.go serverACLResolverBackend.ResolveIdentityFromToken: an unknown

@@ -71,11 +71,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pytest_consul_events import messages
 from pytest_consul_events.gocompat.query import QueryError, unescape_path
+from pytest_consul_events.gocompat.sniff import detect_text_content_type
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -1110,15 +1112,7 @@ class HTTPServer:
             headers = [(k, v) for k, v in headers if k.lower() != "connection"]
             if request.at_least_11:
                 connection_header = "close"
-        head = [f"{request.version} {status_line}\r\n"]
-        head.extend(f"{name}: {value}\r\n" for name, value in headers)
-        head.append(f"Date: {_http_date()}\r\n")
-        if not any(name.lower() == "content-length" for name, _ in headers):
-            head.append(f"Content-Length: {len(payload)}\r\n")
-        if connection_header:
-            head.append(f"Connection: {connection_header}\r\n")
-        head.append("\r\n")
-        out = "".join(head).encode("latin-1")
+        out = _response_head(request, status_line, headers, payload, connection_header)
         _answer(connection, out if request.method == "HEAD" else out + payload)
         return True if close else request.method
 
@@ -1143,6 +1137,51 @@ class HTTPServer:
         chunks: Iterable[bytes] = self.app(request.environ(self, address, body), start_response)
         payload = b"".join(chunks)
         return status_line, response_headers, payload
+
+
+def _response_head(
+    request: _Head,
+    status_line: str,
+    headers: list[tuple[str, str]],
+    payload: bytes,
+    connection: str,
+) -> bytes:
+    """The status line and headers as ``chunkWriter.writeHeader`` writes them.
+
+    The handler's header map comes first, sorted by name (``Header.WriteSubset``), then what Go
+    adds itself, in ``extraHeader.Write``'s order: ``Date`` and :func:`go_added_headers`, then
+    ``Connection`` (``close``, or ``keep-alive`` for an HTTP/1.0 client that asked for it).
+    """
+    head = [f"{request.version} {status_line}\r\n"]
+    head.extend(f"{name}: {value}\r\n" for name, value in sorted(headers, key=itemgetter(0)))
+    if not any(name.lower() == "date" for name, _ in headers):
+        head.append(f"Date: {_http_date()}\r\n")
+    head.extend(
+        f"{name}: {value}\r\n" for name, value in go_added_headers(request.method, headers, payload)
+    )
+    if connection:
+        head.append(f"Connection: {connection}\r\n")
+    head.append("\r\n")
+    return "".join(head).encode("latin-1")
+
+
+def go_added_headers(
+    method: str, headers: list[tuple[str, str]], payload: bytes
+) -> list[tuple[str, str]]:
+    """What Go's server adds to a finished handler's headers, besides ``Date`` and
+    ``Connection``: ``Content-Length`` (the whole body is known), and the ``Content-Type`` it
+    sniffs from a non-empty body that has neither a type nor an encoding.
+
+    The answers of this server all allow a body (none is 1xx, 204 or 304), so the headers Go
+    drops for those never arise.
+    """
+    names = {name.lower() for name, _ in headers}
+    added: list[tuple[str, str]] = []
+    if "content-length" not in names and (method != "HEAD" or payload):
+        added.append(("Content-Length", str(len(payload))))
+    if payload and not names & {"content-type", "content-encoding"}:
+        added.append(("Content-Type", detect_text_content_type(payload)))
+    return added
 
 
 def _asterisk(request: _Head, body: _Body) -> tuple[str, list[tuple[str, str]], bytes, bool]:

@@ -133,10 +133,11 @@ class ConsulApp:
                 implemented=not environ.get(UNIMPLEMENTED_KEY, False),
             )
         )
+        # Consul's header map: Go's server sorts it and adds Date, Content-Length and, for a
+        # body with no Content-Type, the type it sniffs (server.py).
         headers = list(reply.headers)
         if reply.content_type is not None:
             headers.append(("Content-Type", reply.content_type))
-        headers.append(("Content-Length", str(len(reply.body))))
         start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
         return [reply.body]
 

@@ -11,6 +11,7 @@ from typing import Any
 from pytest_consul_events import messages
 from pytest_consul_events.errors import ConsulError
 from pytest_consul_events.gocompat import jsonenc
+from pytest_consul_events.gocompat.sniff import detect_text_content_type
 from pytest_consul_events.model.event import UserEvent
 
 GZIP_MIN_SIZE = 1400
@@ -19,7 +20,11 @@ GZIP_MIN_SIZE = 1400
 
 @dataclasses.dataclass
 class Reply:
-    """One response: status, body, and the headers the handler set."""
+    """One response: status, body, and the headers the handler set.
+
+    ``content_type`` is the ``Content-Type`` the handler set; ``None`` leaves it to Go's
+    server, which sniffs a non-empty body (:mod:`pytest_consul_events.gocompat.sniff`).
+    """
 
     status: int
     body: bytes = b""
@@ -28,9 +33,9 @@ class Reply:
 
 
 def text(status: int, body: str) -> Reply:
-    """A plain-text error as Consul writes it with ``fmt.Fprint`` (Go sniffs ``text/plain``)."""
-    data = body.encode("utf-8", "surrogateescape")
-    return Reply(status, data, messages.CONTENT_TYPE_TEXT if data else None)
+    """A plain-text error as Consul writes it with ``fmt.Fprint``: no ``Content-Type``, so Go
+    sniffs one (``text/plain; charset=utf-8``)."""
+    return Reply(status, body.encode("utf-8", "surrogateescape"))
 
 
 def handle_error(exc: ConsulError) -> Reply:
@@ -102,8 +107,14 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
 
 
 def maybe_gzip(reply: Reply, accept_encoding: str | None) -> Reply:
-    """Compress a body of at least 1400 bytes when the client accepts gzip, as Consul does."""
+    """Compress a body of at least 1400 bytes when the client accepts gzip, as Consul does.
+
+    gziphandler sets the ``Content-Type`` it sniffs from the plain body when the handler set
+    none, since Go cannot sniff compressed bytes.
+    """
     if len(reply.body) >= GZIP_MIN_SIZE and accepts_gzip(accept_encoding):
+        if reply.content_type is None:
+            reply.content_type = detect_text_content_type(reply.body)
         reply.body = gzip.compress(reply.body, compresslevel=6, mtime=0)
         reply.headers.append(("Content-Encoding", "gzip"))
     return reply

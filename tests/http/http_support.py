@@ -27,6 +27,7 @@ from wire import (  # noqa: F401 (re-exported: the raw-socket helpers, shared wi
 
 from pytest_consul_events.http.app import ConsulApp
 from pytest_consul_events.model.agent import Agent
+from pytest_consul_events.server import go_added_headers
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
@@ -126,7 +127,10 @@ class WsgiTransport:
         )
         try:
             data = response.get_data()
-            return Reply(response.status_code, list(response.headers.to_wsgi_list()), data)
+            headers = list(response.headers.to_wsgi_list())
+            # What Go's server (server.py) adds to Consul's headers; Date is not compared.
+            headers += go_added_headers(method, headers, data)
+            return Reply(response.status_code, headers, data)
         finally:
             response.close()
 

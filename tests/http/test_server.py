@@ -132,6 +132,78 @@ def test_http10_keep_alive_keeps_the_connection(consul_agent: FakeConsulAgent) -
         assert [e["Name"] for e in json.loads(second.body)] == ["x"]
 
 
+# -- the order of the headers: chunkWriter.writeHeader --------------------------------------------
+
+
+def names_in_order(agent: FakeConsulAgent, data: bytes) -> list[str]:
+    with RawConnection(agent.host, agent.port) as conn:
+        conn.send(data)
+        return [name for name, _ in conn.read_response().headers]
+
+
+def test_headers_the_handler_set_come_sorted_then_date_and_length(
+    consul_agent: FakeConsulAgent,
+) -> None:
+    # Header.WriteSubset sorts the handler's map; extraHeader.Write adds Date, Content-Length.
+    assert names_in_order(consul_agent, get_list()) == [
+        "Content-Type",
+        "Vary",
+        "X-Consul-Default-Acl-Policy",
+        "X-Consul-Index",
+        "Date",
+        "Content-Length",
+    ]
+
+
+def test_a_sniffed_content_type_comes_after_the_length(consul_agent: FakeConsulAgent) -> None:
+    sent = request("PUT", "/v1/event/list", "Host: x", "Content-Length: 0")
+    assert names_in_order(consul_agent, sent) == [
+        "Allow",
+        "Vary",
+        "X-Consul-Default-Acl-Policy",
+        "Date",
+        "Content-Length",
+        "Content-Type",
+    ]
+
+
+def test_go_adds_connection_last(consul_agent: FakeConsulAgent) -> None:
+    sent = request("GET", "/", "Connection: keep-alive", version="1.0")
+    assert names_in_order(consul_agent, sent) == [
+        "Date",
+        "Content-Length",
+        "Content-Type",
+        "Connection",
+    ]
+
+
+def test_a_gzipped_body_has_its_type_in_the_map(consul_agent: FakeConsulAgent) -> None:
+    # gziphandler sets Content-Type (and Content-Encoding) before Go writes the header.
+    for _ in range(20):
+        consul_agent.fire("deploy", b"x" * 100)
+    sent = request("GET", "/v1/event/list", "Host: x", "Accept-Encoding: gzip")
+    assert names_in_order(consul_agent, sent) == [
+        "Content-Encoding",
+        "Content-Type",
+        "Vary",
+        "X-Consul-Default-Acl-Policy",
+        "X-Consul-Index",
+        "Date",
+        "Content-Length",
+    ]
+
+
+def test_an_error_text_with_a_control_byte_is_sniffed_as_binary(
+    consul_agent: FakeConsulAgent,
+) -> None:
+    # The regexp error quotes the pattern raw: DetectContentType sees 0x01 (textSig refuses it).
+    with RawConnection(consul_agent.host, consul_agent.port) as conn:
+        conn.send(request("PUT", "/v1/event/fire/x?node=%01(", "Host: x", "Content-Length: 0"))
+        refused = conn.read_response()
+    assert refused.body == b"Invalid node filter: error parsing regexp: missing closing ): `\x01(`"
+    assert refused.header("Content-Type") == "application/octet-stream"
+
+
 # -- bodies -----------------------------------------------------------------------------------
 
 
