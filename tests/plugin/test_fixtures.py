@@ -150,6 +150,37 @@ def test_consul_client_talks_to_the_agent_and_ignores_the_environment(
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+def test_a_finished_tests_client_is_freed_without_the_garbage_collector(
+    pytester: pytest.Pytester,
+) -> None:
+    # py-consul's endpoints point back at their client; through a weak proxy, so that a client
+    # is freed by reference counting once the agent lets go of it (one test later).
+    pytester.makepyfile(
+        """
+        import gc
+        import weakref
+
+        refs = []
+
+        def test_first(consul_client):
+            consul_client.agent.service.register("web")
+            refs.append(weakref.ref(consul_client))
+            gc.disable()
+
+        def test_second(consul_client):
+            consul_client.event.fire("deploy")
+            assert refs[0]() is not None  # kept by the agent until this test's end
+
+        def test_third(consul_agent):
+            try:
+                assert refs[0]() is None
+            finally:
+                gc.enable()
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
 def test_consul_env_points_clients_built_from_the_environment_at_the_fake(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
