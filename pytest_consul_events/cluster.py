@@ -23,6 +23,7 @@ from pytest_consul_events.model.gossip import GOSSIP_OPTIONS, Gossip, GossipSett
 from pytest_consul_events.report import describe_error, format_trace, printable
 from pytest_consul_events.validation import (
     check_agent_name,
+    check_bool,
     check_int,
     check_optional_int,
     check_options,
@@ -53,9 +54,11 @@ _CLUSTER_WIDE = frozenset({"acl", "management_token", "tokens", "seed"})
 AGENT_SPEC_OPTIONS: tuple[str, ...] = (
     *(name for name in AGENT_OPTIONS if name not in _CLUSTER_WIDE),
     "port",
+    "strict",
 )
 """The options one agent of a cluster may have in its mapping (``acl``, ``management_token``,
-``tokens`` and ``seed`` are the whole cluster's)."""
+``tokens`` and ``seed`` are the whole cluster's); ``strict`` is the agent's strict mode
+(:meth:`FakeConsulAgent.verify`)."""
 
 _AGENT_SPEC_NOTE = " (acl, management_token, tokens and seed apply to the whole cluster)"
 _AGENT_ACCEPTED = "a node name (a non-empty str) or a dict of agent options with a node_name"
@@ -310,7 +313,8 @@ class FakeConsulCluster:
             spec = {**common, **own}
             try:
                 check_int(spec.get("port", 0), "port", minimum=0, maximum=65535)
-                AgentConfig.build(**{k: v for k, v in spec.items() if k != "port"})
+                check_bool(spec.get("strict", False), "strict")
+                AgentConfig.build(**{k: v for k, v in spec.items() if k not in ("port", "strict")})
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"{label}: {exc}") from None
             name = spec["node_name"]
@@ -494,6 +498,23 @@ class FakeConsulCluster:
     def trace(self) -> list[TraceEntry]:
         """Every gossip step so far."""
         return self.gossip.trace
+
+    def verify(self) -> None:
+        """:meth:`FakeConsulAgent.verify` on every agent: those made with ``strict`` fail if a
+        request since the last reset was for an endpoint the fake does not implement.
+
+        Raises:
+            AssertionError: one or more strict agents were called so; each is named, with its
+                calls.
+        """
+        failures: list[str] = []
+        for name, agent in self.agents.items():
+            try:
+                agent.verify()
+            except AssertionError as exc:
+                failures.append(f"{name}: {exc}")
+        if failures:
+            raise AssertionError("\n".join(failures))
 
     def failure_report(self) -> tuple[str, str]:
         """The title and text of the report section shown when a test using it fails.

@@ -62,7 +62,6 @@ IDENTITY_OPTIONS = frozenset({"node_name", "datacenter", "server"})
 """What names an agent in its cluster's gossip: fixed once the agent has joined."""
 
 
-
 def _without_cycles(client: Any) -> None:
     """Point a py-consul client's endpoint objects at it through a weak proxy.
 

@@ -314,11 +314,15 @@ class _PerTestHooks:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        """In strict mode, fail a test that called an endpoint the fake does not implement."""
+        """In strict mode, fail a test that called an endpoint the fake does not implement:
+        on ``consul_agent``, or on an agent of ``consul_cluster`` made with ``strict``."""
         result = yield
         agent = item.stash.get(_ACTIVE, None)
         if agent is not None:
             agent.verify()
+        for subject in item.stash.get(_REPORTED, ()):
+            if subject is not agent:
+                subject.verify()
         return result
 
     @pytest.hookimpl(wrapper=True)

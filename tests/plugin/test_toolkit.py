@@ -70,6 +70,31 @@ def test_strict_mode_fails_a_test_that_calls_an_unimplemented_endpoint(
     assert "hidden" not in result.stdout.str()
 
 
+def test_a_strict_agent_of_a_cluster_fails_its_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest, requests
+
+        @pytest.mark.consul_cluster(agents=["a", {"node_name": "b", "strict": True}])
+        def test_kv_on_the_strict_agent(consul_cluster):
+            requests.get(consul_cluster["b"].url + "/v1/kv/config")
+
+        @pytest.mark.consul_cluster(agents=["a", {"node_name": "b", "strict": True}])
+        def test_kv_on_the_other_agent(consul_cluster):
+            requests.get(consul_cluster["a"].url + "/v1/kv/config")
+        """
+    )
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: b: the code under test called endpoints the fake Consul agent does"
+            " not implement (strict mode):",
+            "*GET /v1/kv/config -> 404 *",
+        ]
+    )
+
+
 def test_strict_option_applies_to_every_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

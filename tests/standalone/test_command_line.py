@@ -373,6 +373,15 @@ def test_a_datacenter_serves_the_same_control_api_on_every_agent() -> None:
         assert request(f"{dc.url('c')}/v1/event/list").body == b"[]"
 
 
+def test_strict_applies_to_every_agent_of_a_datacenter() -> None:
+    with Standalone("--port", "0", "--agent", "a", "--agent", "b", "--strict") as dc:
+        for node in ("a", "b"):
+            assert request(f"{dc.url(node)}/v1/kv/key").status == 404
+            refused = dc.control("GET", "verify", node=node)
+            assert refused.status == 409
+            assert [r["path"] for r in refused.json()["unimplemented"]] == ["/v1/kv/key"]
+
+
 def test_a_reader_that_went_away_does_not_change_the_exit_status() -> None:
     agent = Standalone("--port", "0")
     with agent:

@@ -502,3 +502,15 @@ def test_the_readme_s_config_examples_load(tmp_path: Path) -> None:
     assert warnings == []
     assert [a["node_name"] for a in datacenter.agents or []] == ["web-1", "web-2", "db-1"]
     assert datacenter.cluster_options["duplicate"] == 0.1
+    # And the datacenter can be made as planned (on free ports: 8600 may be taken here).
+    for spec in datacenter.agents or []:
+        spec["port"] = 0
+    cluster = runner.make(datacenter)
+    try:
+        assert [(a.node_name, a.strict) for a in runner.agents_of(cluster)] == [
+            ("web-1", False),
+            ("web-2", False),
+            ("db-1", True),
+        ]
+    finally:
+        cluster.close()
