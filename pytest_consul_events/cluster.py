@@ -116,6 +116,9 @@ class FakeConsulCluster:
     ) -> None:
         self.agents: dict[str, FakeConsulAgent] = {}
         self._closed = False
+        self.replay_option = "--consul-seed"
+        """The option that replays the seed, as :meth:`report` names it (pytest's; the
+        standalone server's is ``--seed``)."""
         seed, host, self.clock, specs = self._checked(agents, seed, host, clock, options)
         self._mark_servers(specs)
         self._initial_seed = seed
@@ -529,7 +532,7 @@ class FakeConsulCluster:
 
     def report(self) -> str:
         """The seed, each agent's events, and the delivery trace as a timeline."""
-        lines = [f"seed: {self.seed} (replay with --consul-seed={self.seed})"]
+        lines = [f"seed: {self.seed} (replay with {self.replay_option}={self.seed})"]
         for name, agent in self.agents.items():
             try:
                 names = ", ".join(f"{e.name}@{e.ltime}" for e in agent.events) or "(none)"

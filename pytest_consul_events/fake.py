@@ -147,6 +147,9 @@ class FakeConsulAgent(Agent):
         self.restart_hint = "call restart() to serve it again on the same address"
         """What a message about a stopped agent tells the user to do (a cluster says
         ``cluster.start_agent(...)``)."""
+        self.replay_option = "--consul-seed"
+        """The option that replays a seed, as the failure report names it (pytest's; the
+        standalone server's is ``--seed``)."""
 
     def _new_server(self, host: str, port: int) -> HTTPServer:
         """An HTTP server for this agent, bound (not yet listening) to ``host:port``."""
@@ -456,10 +459,15 @@ class FakeConsulAgent(Agent):
         return "consul agent", printable("\n".join(lines))
 
     def _report_head(self) -> list[str]:
-        return [
-            f"{self.node_name} [{self.datacenter}] at {self.url}, seed {self.seed} "
-            f"(replay with --consul-seed={self.seed})"
-        ]
+        where = f"{self.node_name} [{self.datacenter}] at {self.url}"
+        cluster = self.cluster
+        if cluster is not None:  # the cluster's seed replays its agents' seeds
+            seed = (
+                f"cluster seed {cluster.seed} (replay with {cluster.replay_option}={cluster.seed})"
+            )
+        else:
+            seed = f"seed {self.seed} (replay with {self.replay_option}={self.seed})"
+        return [f"{where}, {seed}"]
 
     def _report_events(self) -> list[str]:
         events = self.events

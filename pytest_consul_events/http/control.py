@@ -634,7 +634,10 @@ def start_agent(ctx: Context) -> tuple[int, Any]:
     node = ctx.args["node"]
     if _member(cluster, node) is ctx.receiver:
         _fail(409, f"agent {node!r} is running: it is answering this request")
-    agent = _call(cluster.start_agent, node)
+    try:
+        agent = _call(cluster.start_agent, node)
+    except RuntimeError as exc:  # the agent is serving: the Python API's refusal
+        _fail(409, str(exc))
     return 200, agent_json(agent)
 
 

@@ -34,6 +34,8 @@ EXIT_OK = 0
 EXIT_BIND = 1
 EXIT_USAGE = 2
 CONTROL_PATH = "/_fake/"
+REPLAY_OPTION = "--seed"
+"""What replays a seed here: the failure reports name it instead of pytest's ``--consul-seed``."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -78,14 +80,18 @@ def make(launch: plan.Plan) -> FakeConsulAgent | FakeConsulCluster:
         options = dict(launch.agent_options)
         clock = make_clock(options.pop("clock", None))
         strict = options.pop("strict", False)
-        return FakeConsulAgent(
+        agent = FakeConsulAgent(
             host=launch.host, port=launch.port, clock=clock, strict=strict, **options
         )
+        agent.replay_option = REPLAY_OPTION
+        return agent
     from pytest_consul_events.cluster import FakeConsulCluster
 
     options = dict(launch.cluster_options)
     clock = make_clock(options.pop("clock", None))
-    return FakeConsulCluster(launch.agents, host=launch.host, clock=clock, **options)
+    cluster = FakeConsulCluster(launch.agents, host=launch.host, clock=clock, **options)
+    cluster.replay_option = REPLAY_OPTION
+    return cluster
 
 
 def agents_of(target: FakeConsulAgent | FakeConsulCluster) -> list[FakeConsulAgent]:

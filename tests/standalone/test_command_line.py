@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from standalone_support import Standalone, free_ports, request, run
+from standalone_support import ROOT, Standalone, free_ports, request, run
 
 from pytest_consul_events import __version__
 from pytest_consul_events.standalone import flags
@@ -243,6 +243,9 @@ def test_a_usage_error_exits_2_in_a_process() -> None:
         f"{PREFIX}argument --buffer-size: buffer_size must be an int from 1 to 1000000000, "
         "not 0 (int) (see --help)\n"
     )
+    # The README's exit-code table quotes this very line.
+    readme = (ROOT / "README.md").read_text()
+    assert f"`{result.stderr.removeprefix(PREFIX).strip()}`" in readme
 
 
 # -- running ---------------------------------------------------------------------------------------
@@ -380,6 +383,21 @@ def test_strict_applies_to_every_agent_of_a_datacenter() -> None:
             refused = dc.control("GET", "verify", node=node)
             assert refused.status == 409
             assert [r["path"] for r in refused.json()["unimplemented"]] == ["/v1/kv/key"]
+
+
+def test_reports_name_the_commands_own_seed_option() -> None:
+    with Standalone("--port", "0", "--seed", "5", "--agent", "a", "--agent", "b") as dc:
+        agent_report = dc.control("GET", "report", node="b").json()["text"]
+        assert agent_report.splitlines()[0].endswith(", cluster seed 5 (replay with --seed=5)")
+        cluster_report = dc.control("GET", "cluster/report").json()["text"]
+        assert cluster_report.startswith("seed: 5 (replay with --seed=5)")
+
+
+def test_starting_a_serving_agent_is_a_conflict() -> None:
+    with Standalone("--port", "0", "--agent", "a", "--agent", "b") as dc:
+        refused = dc.control("POST", "cluster/agents/b/start", node="a")
+        assert refused.status == 409
+        assert refused.json()["error"].startswith("start_agent('b') needs a stopped agent")
 
 
 def test_a_reader_that_went_away_does_not_change_the_exit_status() -> None:
