@@ -270,9 +270,14 @@ class WatchCommand:
 
 
 def _exit_on_signal() -> None:
-    """The watch's shutdown: stop at once with status 0 (Go's ``os.Exit(0)``)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    """The watch's shutdown: stop at once with status 0 (Go's ``os.Exit(0)``).
+
+    It runs in a signal handler: a write the signal interrupted may hold a stream's buffer, and
+    flushing it then raises (a reentrant call), which must not keep the watch from exiting.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     os._exit(0)
 
 

@@ -13,11 +13,11 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
-import threading
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pytest_consul_events import __version__
 from pytest_consul_events.standalone import config, flags, plan
@@ -159,20 +159,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     for warning in warnings:
         _say(f"warning: {warning}")
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous: dict[int, Any] = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
-    try:
+    with _StopSignals() as stop:
         return _serve(launch, stop, json_output=args.json)
-    finally:
-        for sig, handler in previous.items():
+
+
+class _StopSignals:
+    """SIGINT and SIGTERM, caught for :meth:`wait`.
+
+    The handler does nothing itself: Python's C-level handler writes the signal's number to a
+    socket (``signal.set_wakeup_fd``), which :meth:`wait` reads. A handler that set a
+    ``threading.Event`` could deadlock: it runs in the main thread, which may hold that
+    event's lock at that very moment (inside ``Event.wait()``).
+    """
+
+    def __enter__(self) -> _StopSignals:
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._previous = {sig: signal.signal(sig, _no_op) for sig in STOP_SIGNALS}
+        return self
+
+    def wait(self) -> None:
+        """Return once SIGINT or SIGTERM has arrived (at once if one came before)."""
+        wanted = {int(sig) for sig in STOP_SIGNALS}
+        while not wanted.intersection(self._reader.recv(64)):
+            pass
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._reader.close()
+        self._writer.close()
 
 
-def _serve(launch: plan.Plan, stop: threading.Event, *, json_output: bool) -> int:
+def _no_op(signum: int, frame: FrameType | None) -> None:
+    """The Python-level handler of the stop signals: the wake-up socket carries them."""
+
+
+def _serve(launch: plan.Plan, stop: _StopSignals, *, json_output: bool) -> int:
     try:
         target = make(launch)
     except OSError as exc:

@@ -18,6 +18,10 @@ async function startFakeConsul(args = []) {
   const child = spawn(PYTHON, ["-m", "pytest_consul_events", "--port", "0", "--json", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // However this process ends (a failed hook, the test runner's time-out), the fake ends too.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.removeListener("exit", killOnExit));
   let stderr = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk) => {

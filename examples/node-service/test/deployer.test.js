@@ -21,8 +21,11 @@ describe("one agent", () => {
     fake = await startFakeConsul(["--node", "web-1", "--service", "web", "--seed", "7"]);
   });
   after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    assert.equal(await fake.stop(), 0);
+    try {
+      await Promise.all(services.map((s) => s.stop()));
+    } finally {
+      assert.equal(await fake.stop(), 0);
+    }
   });
   beforeEach(async () => {
     await Promise.all(services.map((s) => s.stop()));
@@ -132,8 +135,11 @@ describe("a datacenter with unordered gossip", () => {
     ]);
   });
   after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    assert.equal(await fake.stop(), 0);
+    try {
+      await Promise.all(services.map((s) => s.stop()));
+    } finally {
+      assert.equal(await fake.stop(), 0);
+    }
   });
   beforeEach(async () => {
     await Promise.all(services.map((s) => s.stop()));
@@ -142,17 +148,20 @@ describe("a datacenter with unordered gossip", () => {
   });
 
   test("each instance ends on the newest version whatever order gossip brings", async () => {
+    const trigger = connect(fake.agent("hub"));
+    for (const version of ["1", "2", "3"]) {
+      await triggerDeploy(trigger, { service: "web", version });
+    }
+    // Every deploy reaches both instances, each in its own order. The instances start once
+    // gossip is done, so that their acknowledgements cannot be gossiped (and counted) among
+    // the deploys: each finds the three deploys in its agent's buffer, in arrival order.
+    assert.deepEqual(await fake.ok("POST", "cluster/settle"), { delivered: 6 });
     for (const node of ["web-1", "web-2"]) {
       const { host, port } = fake.agent(node);
       const service = new DeployAgent(connect({ host, port }), { node });
       await service.start();
       services.push(service);
     }
-    const trigger = connect(fake.agent("hub"));
-    for (const version of ["1", "2", "3"]) {
-      await triggerDeploy(trigger, { service: "web", version });
-    }
-    assert.deepEqual(await fake.ok("POST", "cluster/settle"), { delivered: 6 });
 
     // What gossip delivered to each instance, in order: the seed makes it the same every run.
     const { seed, trace } = await fake.ok("GET", "cluster/trace");
