@@ -69,24 +69,44 @@ def _without_cycles(client: Any) -> None:
     ``.agent``: a reference cycle, so that every client, once dropped, would wait for Python's
     cyclic garbage collector, whose passes then cost each later test of a session about 70 µs.
     Through a weak proxy the client goes as soon as its last reference does, and the endpoints
-    with it; an endpoint kept alone after that raises ``ReferenceError`` when used.
+    with it; an endpoint kept alone after that raises ``ReferenceError`` when used. Where the
+    back-references are is found once per client class (:func:`_back_references`).
     """
+    paths = _BACK_REFERENCES.get(type(client))
+    if paths is None:
+        paths = _BACK_REFERENCES[type(client)] = _back_references(client)
     proxy = weakref.proxy(client)
-    pending = [client]
+    for path in paths:
+        holder = client
+        for name in path[:-1]:
+            holder = vars(holder)[name]
+        fields = vars(holder)
+        if fields.get(path[-1]) is client:
+            fields[path[-1]] = proxy
+
+
+_BACK_REFERENCES: dict[type, tuple[tuple[str, ...], ...]] = {}
+"""Per py-consul client class: the attribute paths, from the client, that lead back to it."""
+
+
+def _back_references(client: Any) -> tuple[tuple[str, ...], ...]:
+    """The attribute paths from ``client`` through py-consul's own objects back to it."""
+    found: list[tuple[str, ...]] = []
+    pending: list[tuple[Any, tuple[str, ...]]] = [(client, ())]
     seen = {id(client)}
     while pending:
-        fields = vars(pending.pop())
-        for name, value in fields.items():
+        holder, path = pending.pop()
+        for name, value in vars(holder).items():
             if value is client:
-                fields[name] = proxy
+                found.append((*path, name))
             elif (
                 id(value) not in seen
                 and type(value).__module__.startswith("consul.")
                 and hasattr(value, "__dict__")
             ):
                 seen.add(id(value))
-                pending.append(value)
-
+                pending.append((value, (*path, name)))
+    return tuple(found)
 
 class FakeConsulAgent(Agent):
     """A fake Consul agent listening on ``host:port`` (127.0.0.1 and a free port by default).
