@@ -108,6 +108,7 @@ def _back_references(client: Any) -> tuple[tuple[str, ...], ...]:
                 pending.append((value, (*path, name)))
     return tuple(found)
 
+
 class FakeConsulAgent(Agent):
     """A fake Consul agent listening on ``host:port`` (127.0.0.1 and a free port by default).
 
