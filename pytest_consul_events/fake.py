@@ -67,7 +67,7 @@ def _without_cycles(client: Any) -> None:
 
     Each endpoint (``client.event``, ``client.agent.service``...) keeps its client in
     ``.agent``: a reference cycle, so that every client, once dropped, would wait for Python's
-    cyclic garbage collector, whose passes then cost each later test of a session about 70 µs.
+    cyclic garbage collector, whose passes then cost each later test of a session tens of µs.
     Through a weak proxy the client goes as soon as its last reference does, and the endpoints
     with it; an endpoint kept alone after that raises ``ReferenceError`` when used. Where the
     back-references are is found once per client class (:func:`_back_references`).
