@@ -77,17 +77,17 @@ class Call:
             ShortBodyError: the client ended the body before its ``Content-Length``.
         """
         length = self.content_length
-        chunked = length is None and any_framing and bool(self.environ.get("wsgi.input_terminated"))
-        if not length and not chunked:
+        to_end = length is None and any_framing and bool(self.environ.get("wsgi.input_terminated"))
+        if not length and not to_end:
             return None
         stream = self.environ["wsgi.input"]
-        wanted = MAX_BODY_READ + 1 if chunked else min(length or 0, MAX_BODY_READ + 1)
+        wanted = MAX_BODY_READ + 1 if to_end else min(length or 0, MAX_BODY_READ + 1)
         chunks: list[bytes] = []
         got = 0
         while got < wanted:
             chunk = bytes(stream.read(wanted - got))
             if not chunk:
-                if chunked:
+                if to_end:
                     break
                 raise ShortBodyError()
             chunks.append(chunk)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pytest_consul_events import messages
 from pytest_consul_events.errors import (
-    ACLNotFoundError,
     ConsulError,
     MissingNameError,
     PermissionDeniedError,
@@ -65,11 +64,8 @@ def list_events(call: Call, agent: Agent) -> Reply:
         listing = agent.serve_list_events(
             first(call.query, "name"), token=call.token, index=wait.index, wait=wait.seconds
         )
-    except ACLNotFoundError as exc:
-        return responses.text(403, exc.message)
-    except ConsulError as exc:
-        status = 403 if messages.PERMISSION_DENIED in exc.message else 500
-        return responses.text(status, exc.message)
+    except ConsulError as exc:  # an unknown token (403) or a root name (500): handleErr
+        return responses.handle_error(exc)
     reply = responses.events_reply(listing.events, pretty=call.pretty)
     if listing.filtered_by_acls:
         reply.headers.append((messages.HEADER_FILTERED_BY_ACLS, "true"))
